@@ -1,0 +1,3 @@
+from modeld.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The control socket's wire format: newline-delimited JSON, size-capped.
+
+Request:  {"v": 1, "cmd": "<name>", ...arguments}
+Reply:    {"ok": true, "result": {...}}  or  {"ok": false, "error": "one line"}
+
+`{"v": 1, "cmd": "subscribe"}` is answered with {"ok": true, "result": {}} and
+then a stream of event lines, one JSON object each, until the client closes:
+    {"event": "<kind>", "time": <unix>, ...fields}
+Event kinds (EVENT_KINDS) and their fields:
+    state            state: running | paused
+    import_started   path, total
+    progress         path, done, total        (throttled to a few a second)
+    imported         model (the contract's model object)
+    duplicate        path, id
+    quarantined      path, reason
+    failed           path, reason
+    links_repaired   fixed, unfixed
+    hub              state: online | offline, next_try (seconds or null)
+    library          state: online | offline
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+VERSION = 1
+MAX_LINE = 1024 * 1024  # requests and replies above this are refused
+SOCKET_NAME = "modeld.sock"
+
+COMMANDS = ("status", "import", "pause", "resume", "links_check", "links_repair", "subscribe")
+EVENT_KINDS = (
+    "state",
+    "import_started",
+    "progress",
+    "imported",
+    "duplicate",
+    "quarantined",
+    "failed",
+    "links_repaired",
+    "hub",
+    "library",
+)
+
+
+class ProtocolError(Exception):
+    """A malformed or oversized message."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    if len(data) > MAX_LINE:
+        raise ProtocolError(f"message of {len(data)} bytes exceeds the {MAX_LINE}-byte cap")
+    return data
+
+
+def decode(line: bytes) -> dict[str, Any]:
+    if len(line) > MAX_LINE:
+        raise ProtocolError(f"message exceeds the {MAX_LINE}-byte cap")
+    try:
+        message = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise ProtocolError("a message must be a JSON object")
+    return message
+
+
+def request(cmd: str, **arguments: Any) -> dict[str, Any]:
+    return {"v": VERSION, "cmd": cmd, **arguments}

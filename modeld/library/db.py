@@ -1,0 +1,172 @@
+"""The SQLite index (peewee): models, their files, FTS5 search and small state.
+
+The index is a cache of the library's metadata.json files and can always be
+rebuilt from them (`deepscan`). Other components (links, hub, scheduler) add
+their own tables by subclassing `IndexModel`; `open_index` creates every
+table registered through `register_tables`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    CharField,
+    DatabaseProxy,
+    FloatField,
+    ForeignKeyField,
+    Model,
+    SqliteDatabase,
+    TextField,
+)
+from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
+
+database = DatabaseProxy()
+
+SCHEMA_VERSION = 1
+
+
+class IndexModel(Model):
+    class Meta:
+        database = database
+
+
+class ModelRecord(IndexModel):
+    """One model: a folder in the library with its metadata.json."""
+
+    pk = AutoField()
+    model_id = CharField(unique=True)
+    name = TextField()
+    model_type = CharField(index=True)
+    family = CharField(index=True)
+    format = CharField()
+    precision = CharField(null=True)
+    quant = CharField(null=True)
+    size = BigIntegerField()
+    rel_path = TextField(unique=True)  # the model folder, relative to the library root
+    sha256 = CharField(index=True)
+    blake3 = CharField(index=True)
+    tags = TextField(default="[]")  # JSON list
+    description = TextField(default="")
+    hub = TextField(null=True)  # JSON object
+    imported_at = FloatField()  # unix time
+
+    class Meta:
+        table_name = "models"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return json.loads(self.tags)
+
+
+class FileRecord(IndexModel):
+    """One file of a model; every file's BLAKE3 is a dedupe key."""
+
+    pk = AutoField()
+    model = ForeignKeyField(ModelRecord, backref="files", on_delete="CASCADE")
+    rel_path = TextField()  # relative to the model folder
+    size = BigIntegerField()
+    sha256 = CharField()
+    blake3 = CharField(index=True)
+    original_name = TextField()
+
+    class Meta:
+        table_name = "files"
+
+
+class ModelSearch(FTS5Model):
+    """Full-text index, one row per model, rowid = ModelRecord.pk.
+
+    The trigram tokenizer indexes every 3-character window, so any substring of
+    3+ characters matches: `instruct`, `q4_k_m`, `sdxl` and `stru` all find
+    "Llama-3-8B-Instruct.Q4_K_M.gguf", regardless of the `-_.` separators that
+    split or glue tokens under unicode61 (see bench/search.py for the
+    measured comparison).
+    """
+
+    rowid = RowIDField()
+    name = SearchField()
+    model_type = SearchField()
+    family = SearchField()
+    tags = SearchField()
+    files = SearchField()
+    description = SearchField()
+
+    class Meta:
+        database = database
+        table_name = "model_search"
+        options = {"tokenize": "trigram"}
+
+
+class StateEntry(IndexModel):
+    """Small persistent key/value state: scheduler last runs, known paths."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+    class Meta:
+        table_name = "state"
+
+
+_TABLES: list[type[Model]] = [ModelRecord, FileRecord, ModelSearch, StateEntry]
+
+
+def register_tables(*models: type[Model]) -> None:
+    """Components with their own tables register them here, at import time."""
+    for model in models:
+        if model not in _TABLES:
+            _TABLES.append(model)
+
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": "normal",
+    "foreign_keys": 1,
+    "busy_timeout": 30_000,
+    "cache_size": -64_000,
+    "temp_store": "memory",
+}
+
+
+def open_index(path: Path) -> SqliteDatabase:
+    """Open (creating if needed) the index database and bind every table to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = SqliteDatabase(
+        str(path),
+        pragmas=PRAGMAS,
+        timeout=30,
+        lock_type="IMMEDIATE",  # take the write lock up front: no SQLITE_BUSY on upgrade
+        check_same_thread=False,
+    )
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    with db.atomic():
+        db.create_tables(_TABLES, safe=True)
+        db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return db
+
+
+def get_state(key: str, default: str | None = None) -> str | None:
+    entry = StateEntry.get_or_none(StateEntry.key == key)
+    return entry.value if entry else default
+
+
+def set_state(key: str, value: str) -> None:
+    StateEntry.insert(key=key, value=value).on_conflict_replace().execute()
+
+
+def search_row(record: ModelRecord, file_names: Iterable[str]) -> dict[str, Any]:
+    return {
+        "rowid": record.pk,
+        "name": record.name,
+        "model_type": record.model_type,
+        "family": record.family,
+        "tags": " ".join(record.tag_list),
+        "files": " ".join(file_names),
+        "description": record.description or "",
+    }

@@ -1,0 +1,67 @@
+"""Where things live on disk inside the library root."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+from modeld.ingest.naming import collision_key, safe_component, unique_component
+
+METADATA_NAME = "metadata.json"
+OVERRIDES_NAME = "overrides.json"
+INTERNAL_DIR = ".modeld"
+MARKER_NAME = "library.json"
+
+
+def internal_dir(root: Path) -> Path:
+    return root / INTERNAL_DIR
+
+
+def staging_dir(root: Path) -> Path:
+    """Temp files live inside the library so the final rename never crosses devices."""
+    return root / INTERNAL_DIR / "staging"
+
+
+def marker_path(root: Path) -> Path:
+    """Its presence tells 'library mounted' from 'library drive gone'."""
+    return root / INTERNAL_DIR / MARKER_NAME
+
+
+def ensure_library(root: Path) -> str:
+    """Create the library skeleton (idempotent) and return its id."""
+    marker = marker_path(root)
+    if marker.exists():
+        return json.loads(marker.read_text())["library_id"]
+    staging_dir(root).mkdir(parents=True, exist_ok=True)
+    library_id = uuid.uuid4().hex
+    tmp = marker.with_name(f".{MARKER_NAME}.tmp")
+    tmp.write_text(json.dumps({"library_id": library_id}) + "\n")
+    os.replace(tmp, marker)
+    return library_id
+
+
+def library_available(root: Path) -> bool:
+    return marker_path(root).is_file()
+
+
+def model_parent(root: Path, model_type: str, family: str) -> Path:
+    return root / safe_component(model_type, "unknown") / safe_component(family, "unknown")
+
+
+def choose_model_folder(root: Path, model_type: str, family: str, name: str, key: str) -> Path:
+    """A free `<root>/<type>/<family>/<name>/`, suffixed from `key` if a twin exists."""
+    parent = model_parent(root, model_type, family)
+    try:
+        taken = {collision_key(entry) for entry in os.listdir(parent)}
+    except FileNotFoundError:
+        taken = set()
+    return parent / unique_component(safe_component(name), taken, key)
+
+
+def is_internal(root: Path, path: Path) -> bool:
+    try:
+        return path.relative_to(root).parts[:1] == (INTERNAL_DIR,)
+    except ValueError:
+        return False

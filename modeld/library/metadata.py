@@ -1,0 +1,167 @@
+"""metadata.json: the source of truth for one model, written atomically.
+
+The file holds every field of the contract's model object (absolute paths as
+of the last write; the folder's real location wins on read, so a moved
+library stays correct), plus original file names, import time, where each
+label came from, and any keys other components add (kept on round-trip).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modeld.library.layout import METADATA_NAME
+
+SCHEMA = 1
+
+
+@dataclass
+class FileEntry:
+    name: str  # relative to the model folder, '/'-separated
+    size: int
+    sha256: str
+    blake3: str
+    original_name: str
+
+
+@dataclass
+class ModelMeta:
+    id: str
+    name: str
+    model_type: str
+    family: str
+    format: str
+    size: int
+    sha256: str
+    blake3: str
+    files: list[FileEntry]
+    precision: str | None = None
+    quant: str | None = None
+    tags: list[str] = field(default_factory=list)
+    description: str = ""
+    hub: dict[str, Any] | None = None
+    imported_at: float = field(default_factory=time.time)
+    sources: list[str] = field(default_factory=list)
+    labels: dict[str, Any] = field(default_factory=dict)
+    # keys written by other components or newer versions, preserved verbatim
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def model_object(self, folder: Path) -> dict[str, Any]:
+        """The contract's model object, with absolute paths under `folder`."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "model_type": self.model_type,
+            "family": self.family,
+            "format": self.format,
+            "precision": self.precision,
+            "quant": self.quant,
+            "size": self.size,
+            "path": str(folder),
+            "sha256": self.sha256,
+            "blake3": self.blake3,
+            "files": [
+                {
+                    "path": str(folder / f.name),
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "blake3": f.blake3,
+                }
+                for f in self.files
+            ],
+            "tags": list(self.tags),
+            "hub": self.hub,
+        }
+
+    def to_json(self, folder: Path) -> dict[str, Any]:
+        document = self.model_object(folder)
+        for entry, file in zip(document["files"], self.files, strict=True):
+            entry["name"] = file.name
+            entry["original_name"] = file.original_name
+        document.update(
+            schema=SCHEMA,
+            description=self.description,
+            imported_at=self.imported_at,
+            imported_at_iso=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.imported_at)),
+            sources=self.sources,
+            labels=self.labels,
+        )
+        return {**self.extra, **document}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelMeta:
+        """Parse a metadata.json document; raises ValueError naming what is wrong."""
+        try:
+            files = [
+                FileEntry(
+                    name=f["name"],
+                    size=int(f["size"]),
+                    sha256=f["sha256"],
+                    blake3=f["blake3"],
+                    original_name=f.get("original_name", f["name"]),
+                )
+                for f in data["files"]
+            ]
+            known = set(cls.__dataclass_fields__) | {"path", "schema", "imported_at_iso"}
+            return cls(
+                id=data["id"],
+                name=data["name"],
+                model_type=data["model_type"],
+                family=data["family"],
+                format=data["format"],
+                size=int(data["size"]),
+                sha256=data["sha256"],
+                blake3=data["blake3"],
+                files=files,
+                precision=data.get("precision"),
+                quant=data.get("quant"),
+                tags=list(data.get("tags") or []),
+                description=data.get("description") or "",
+                hub=data.get("hub"),
+                imported_at=float(data.get("imported_at") or 0.0),
+                sources=list(data.get("sources") or []),
+                labels=dict(data.get("labels") or {}),
+                extra={k: v for k, v in data.items() if k not in known},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"invalid metadata: {exc!r}") from exc
+
+
+def atomic_write_json(path: Path, document: Any) -> None:
+    """Temp file, fsync, rename, fsync the folder: a reader sees old or new, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_metadata(folder: Path, meta: ModelMeta) -> None:
+    atomic_write_json(folder / METADATA_NAME, meta.to_json(folder))
+
+
+def read_metadata(folder: Path) -> ModelMeta:
+    path = folder / METADATA_NAME
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a JSON object")
+    return ModelMeta.from_json(data)
