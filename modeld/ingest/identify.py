@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from modeld.ingest.formats import Sniffed
+from modeld.ingest.units import ImportUnit
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ _UNKNOWN = Label("unknown", "default", 0.0)
 _NONE = Label(None, "default", 0.0)
 
 
-def identify(sniffed: Sniffed, file_name: str) -> Identity:
+def identify(unit: ImportUnit, sniffed: Sniffed) -> Identity:
+    file_name = unit.primary.name
     quant = _NONE
     if match := _QUANT.search(file_name):
         quant = Label(match.group(1).upper(), "name", 0.6)

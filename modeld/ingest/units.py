@@ -62,7 +62,10 @@ def walk_files(path: Path) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-def plan_units(paths: Iterable[Path]) -> tuple[list[ImportUnit], list[Problem]]:
+def plan_units(
+    paths: Iterable[Path], *, boundary: Path | None = None
+) -> tuple[list[ImportUnit], list[Problem]]:
+    """Units under `paths`; `boundary` is the drop folder symlinks must not leave."""
     units: list[ImportUnit] = []
     for root in paths:
         for file in walk_files(root):

@@ -15,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modeld.ingest.units import ImportUnit
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,12 @@ def sniff(path: Path) -> SniffResult:
     from modeld.ingest.formats.detect import sniff_file
 
     return sniff_file(path)
+
+
+def inspect_unit(unit: ImportUnit) -> SniffResult:
+    """Sniff every weights file of a unit; the unit is as good as its worst file."""
+    results = [sniff(f.path) for f in unit.files if f.role == "weights"]
+    for result in results:
+        if not isinstance(result, Sniffed):
+            return result
+    return sniff(unit.primary.path)
