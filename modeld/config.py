@@ -193,7 +193,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
         readers[kind] = int(reader_table.number(kind, readers[kind], minimum=1, integer=True))
     devices_table = queues.table("devices")
     device_kinds = {
-        name: devices_table.choice(name, None, DEVICE_KINDS) for name in devices_table.keys()
+        name: devices_table.choice(name, None, DEVICE_KINDS) for name in devices_table
     }
     queue_config = QueueConfig(
         readers=readers,
@@ -229,7 +229,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
                 link=item.choice("link", "auto", LINK_MODES),
                 on_conflict=item.choice("on_conflict", "suffix", CONFLICT_POLICIES),
                 version=item.string("version", None),
-                folders={k: folders.string(k, None) or "" for k in folders.keys()},
+                folders={k: folders.string(k, None) or "" for k in folders},
             )
         )
 
@@ -325,7 +325,9 @@ class _Table:
     def only(self, *allowed: str) -> None:
         for key in self.data:
             if key not in allowed:
-                raise ConfigError(f"{self.key(key)}: unknown key (expected one of: {', '.join(allowed)})")
+                raise ConfigError(
+                    f"{self.key(key)}: unknown key (expected one of: {', '.join(allowed)})"
+                )
 
     def table(self, key: str) -> _Table:
         value = self.data.get(key, {})
@@ -355,9 +357,7 @@ class _Table:
             raise ConfigError(f"{self.key(key)}: expected true or false, got {value!r}")
         return value
 
-    def number(
-        self, key: str, default: float, *, minimum: float, integer: bool = False
-    ) -> float:
+    def number(self, key: str, default: float, *, minimum: float, integer: bool = False) -> float:
         value = self.data.get(key, default)
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds):

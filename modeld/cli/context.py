@@ -48,7 +48,9 @@ class Context:
                 ensure_library(self.config.library_root)
                 self._db = open_index(self.config.index_path)
             except OSError as exc:
-                raise CliError(f"cannot open the library at {self.config.library_root}: {exc}") from exc
+                raise CliError(
+                    f"cannot open the library at {self.config.library_root}: {exc}"
+                ) from exc
         return self._db
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ thread, so the disk flush overlaps the hashing instead of following it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -99,10 +100,8 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
 def _advise(fd: int, advice_name: str) -> None:
     advice = getattr(os, advice_name, None)
     if advice is not None and hasattr(os, "posix_fadvise"):
-        try:
+        with contextlib.suppress(OSError):  # advisory only
             os.posix_fadvise(fd, 0, 0, advice)
-        except OSError:
-            pass  # advisory only
 
 
 def _pump(src_fd: int, dst_fd: int | None, progress: ProgressFn | None) -> Digests:
@@ -151,10 +150,8 @@ def copy_and_hash(src: Path, dst: Path, progress: ProgressFn | None = None) -> D
     except BaseException:
         os.close(dst_fd)
         dst_fd = -1
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(dst)
-        except FileNotFoundError:
-            pass
         raise
     finally:
         if dst_fd >= 0:

@@ -1,0 +1,427 @@
+"""The import pipeline: one unit in, one outcome out.
+
+    inspect (content) ─▶ stage (rename+hash, or copy+hash) ─▶ re-check source
+    ─▶ dedupe (BLAKE3) ─▶ identify ─▶ metadata.json ─▶ place (rename folder)
+    ─▶ index ─▶ remove move-mode sources
+
+A refused or failed unit is a value (`Failed`, `Waiting`, `Quarantined`,
+`Duplicate`) that flows to the report, not an exception thrown past the
+journal. Every stage that touches user bytes is recorded in the journal
+first, so `recover()` can finish or undo it after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from modeld.config import Config
+from modeld.ingest import journal as journal_ops
+from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
+from modeld.ingest.hashing import Digests
+from modeld.ingest.identify import identify
+from modeld.ingest.naming import safe_component
+from modeld.ingest.place import (
+    copy_with_hash,
+    describe_os_error,
+    rename_and_hash,
+    same_bytes,
+    same_device,
+)
+from modeld.ingest.quarantine import quarantine_file
+from modeld.ingest.units import ImportUnit, plan_units
+from modeld.library import index
+from modeld.library.layout import (
+    choose_model_folder,
+    ensure_library,
+    is_internal,
+    library_available,
+    staging_dir,
+)
+from modeld.library.metadata import FileEntry, ModelMeta, fsync_dir, read_metadata, write_metadata
+
+log = logging.getLogger(__name__)
+
+ID_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class Imported:
+    path: str
+    model: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    path: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Not ready yet (truncated, incomplete shard set): retried later, not an error yet."""
+
+    path: str
+    reason: str
+
+
+Outcome = Imported | Duplicate | Quarantined | Failed | Waiting
+
+ProgressSink = Callable[[int, int], None]
+"""Called with (bytes done, bytes total) for the unit being imported."""
+
+
+@dataclass
+class ImportReport:
+    imported: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    waiting: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, outcome: Outcome) -> None:
+        match outcome:
+            case Imported(model=model):
+                self.imported.append(model)
+            case Duplicate(path=path, id=model_id):
+                self.duplicates.append({"path": path, "id": model_id})
+            case Quarantined(path=path, reason=reason):
+                self.quarantined.append({"path": path, "reason": reason})
+            case Failed(path=path, reason=reason):
+                self.failed.append({"path": path, "reason": reason})
+            case Waiting(path=path, reason=reason):
+                self.waiting.append({"path": path, "reason": reason})
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+        }
+        if self.waiting:
+            document["waiting"] = self.waiting
+        return document
+
+
+class _StageError(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+class Importer:
+    """Imports units into the library. Thread-safe: workers may call it concurrently."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        after_import: Iterable[Callable[[ModelMeta, Path], None]] = (),
+    ):
+        self.config = config
+        self.root = config.library_root
+        self.journal = journal_ops.Journal(config.journal_path)
+        self.on_event = on_event or (lambda event: None)
+        self.after_import = list(after_import)
+        # dedupe check + placement + indexing must not interleave between workers
+        self._commit_lock = threading.Lock()
+        ensure_library(self.root)
+
+    # -- entry points -----------------------------------------------------
+
+    def import_paths(
+        self, paths: Iterable[Path], *, copy: bool, boundary: Path | None = None
+    ) -> ImportReport:
+        report = ImportReport()
+        units, problems = plan_units([Path(p) for p in paths], boundary=boundary)
+        for problem in problems:
+            outcome_type = Waiting if problem.retry else Failed
+            report.add(self._emit(outcome_type(str(problem.path), problem.reason)))
+        for unit in units:
+            report.add(self.import_unit(unit, copy=copy))
+        return report
+
+    def import_unit(
+        self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None = None
+    ) -> Outcome:
+        try:
+            return self._emit(self._import_unit(unit, copy=copy, progress=progress))
+        except _StageError as stop:
+            return self._emit(stop.outcome)
+
+    # -- the stages -------------------------------------------------------
+
+    def _import_unit(
+        self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None
+    ) -> Outcome:
+        source = str(unit.source)
+        if not library_available(self.root):
+            return Waiting(source, f"library is offline ({self.root})")
+        if any(is_internal(self.root, f.path) or _inside(self.root, f.path) for f in unit.files):
+            return Failed(source, "source is inside the library")
+
+        inspected = inspect_unit(unit)
+        if isinstance(inspected, Refused):
+            return (Waiting if inspected.retry else Failed)(source, inspected.reason)
+        if isinstance(inspected, Dangerous):
+            return self._quarantine(unit, inspected, keep_source=copy)
+
+        total = sum(_size(f.path) for f in unit.files)
+        self.on_event({"event": "import_started", "path": source, "total": total})
+        staging = staging_dir(self.root) / f"import-{os.getpid()}-{time.monotonic_ns()}"
+        entry = self.journal.begin(
+            stage="staging",
+            mode="copy" if copy else "move",
+            staging=str(staging),
+            sources={},
+            renamed=[],
+            copied=[],
+        )
+        try:
+            staging.mkdir(parents=True)
+            digests = self._stage(unit, staging, entry, copy=copy, total=total, progress=progress)
+            return self._commit(unit, inspected, staging, digests, entry)
+        except _StageError as stop:
+            journal_ops.roll_back(entry)
+            raise stop from None
+        except OSError as exc:
+            if entry.data.get("stage") != "staging":
+                # past the point of no return: recover() rolls it forward at next start
+                return Failed(
+                    source, f"{describe_os_error(exc, unit.source)}; will finish on restart"
+                )
+            journal_ops.roll_back(entry)
+            return Failed(source, describe_os_error(exc, unit.source))
+
+    def _stage(
+        self,
+        unit: ImportUnit,
+        staging: Path,
+        entry: journal_ops.JournalEntry,
+        *,
+        copy: bool,
+        total: int,
+        progress: ProgressSink | None,
+    ) -> dict[str, Digests]:
+        """Bring every file into `staging`, hashing each byte once."""
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(done, total)
+
+        digests: dict[str, Digests] = {}
+        for file in unit.files:
+            staged = staging / _staged_name(file.name)
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            before = journal_ops.stat_key(file.path)
+            entry.data["sources"][str(file.path)] = before
+            if not copy and same_device(file.path, staging):
+                entry.update(renamed=[*entry.data["renamed"], [str(file.path), str(staged)]])
+                digests[file.name] = rename_and_hash(file.path, staged, advance)
+                after = journal_ops.stat_key(staged)
+            else:
+                entry.update(copied=[*entry.data["copied"], [str(file.path), str(staged)]])
+                digests[file.name] = copy_with_hash(file.path, staged, advance)
+                after = journal_ops.stat_key(file.path)
+            # a file that changed while we read it was not finished
+            if after[:2] != before[:2] or digests[file.name].size != before[0]:
+                raise _StageError(
+                    Waiting(str(file.path), "file changed while it was being imported")
+                )
+        return digests
+
+    def _commit(
+        self,
+        unit: ImportUnit,
+        sniffed: Sniffed,
+        staging: Path,
+        digests: dict[str, Digests],
+        entry: journal_ops.JournalEntry,
+    ) -> Outcome:
+        primary = digests[unit.primary.name]
+        model_id = primary.blake3[:ID_LENGTH]
+        with self._commit_lock:
+            existing = index.find_by_content(primary.blake3)
+            if existing is not None:
+                return self._discard_duplicate(unit, staging, existing, primary, entry)
+
+            identity = identify(unit, sniffed)
+            meta = ModelMeta(
+                id=model_id,
+                name=unit.name,
+                model_type=identity.model_type.value or "unknown",
+                family=identity.family.value or "unknown",
+                format=sniffed.format,
+                precision=identity.precision.value,
+                quant=identity.quant.value,
+                size=sum(d.size for d in digests.values()),
+                sha256=primary.sha256,
+                blake3=primary.blake3,
+                files=[
+                    FileEntry(
+                        name=_staged_name(f.name),
+                        size=digests[f.name].size,
+                        sha256=digests[f.name].sha256,
+                        blake3=digests[f.name].blake3,
+                        original_name=f.path.name,
+                    )
+                    for f in unit.files
+                ],
+                sources=[str(f.path) for f in unit.files],
+                labels=identity.labels(),
+            )
+            folder = choose_model_folder(
+                self.root, meta.model_type, meta.family, unit.name, primary.blake3
+            )
+            write_metadata(staging, meta)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            entry.update(stage="placing", folder=str(folder), model_id=model_id)
+            os.rename(staging, folder)
+            fsync_dir(folder.parent)
+            write_metadata(folder, meta)  # absolute paths now point at the final folder
+            index.upsert_model(self.root, folder, meta)
+            entry.update(stage="committed")
+        journal_ops.remove_moved_sources(entry.data)
+        entry.finish()
+        for hook in self.after_import:
+            try:
+                hook(meta, folder)
+            except Exception:  # a hook (links, hub) must never undo an import
+                log.exception("post-import step failed for %s", meta.id)
+        return Imported(str(unit.source), meta.model_object(folder))
+
+    def _discard_duplicate(
+        self,
+        unit: ImportUnit,
+        staging: Path,
+        existing: index.ModelRecord,
+        primary: Digests,
+        entry: journal_ops.JournalEntry,
+    ) -> Outcome:
+        """Same content is stored once; a moved source goes only after a byte check."""
+        library_file = self._library_file_for(existing, primary.blake3)
+        staged_primary = staging / _staged_name(unit.primary.name)
+        if library_file is None or not same_bytes(staged_primary, library_file):
+            journal_ops.roll_back(entry)
+            return Failed(
+                str(unit.source),
+                f"same BLAKE3 as model {existing.model_id} but the bytes differ; left in place",
+            )
+        if entry.data["mode"] == "move":
+            # the library holds these bytes already: drop our staged copy and the source
+            entry.update(stage="committed")
+            shutil.rmtree(staging, ignore_errors=True)
+            journal_ops.remove_moved_sources(entry.data)
+            entry.finish()
+        else:
+            journal_ops.roll_back(entry)
+        return Duplicate(str(unit.source), existing.model_id)
+
+    def _library_file_for(self, record: index.ModelRecord, blake3_hex: str) -> Path | None:
+        for file in record.files:
+            if file.blake3 == blake3_hex:
+                return self.root / record.rel_path / file.rel_path
+        return None
+
+    def _quarantine(self, unit: ImportUnit, danger: Dangerous, *, keep_source: bool) -> Outcome:
+        source = unit.source
+        try:
+            quarantine_file(
+                source,
+                self.config.quarantine_dir,
+                danger.reason,
+                danger.imports,
+                keep_source=keep_source,
+            )
+        except OSError as exc:
+            return Failed(str(source), f"could not quarantine: {describe_os_error(exc, source)}")
+        return Quarantined(str(source), danger.reason)
+
+    def _emit(self, outcome: Outcome) -> Outcome:
+        match outcome:
+            case Imported(path=path, model=model):
+                self.on_event({"event": "imported", "path": path, "model": model})
+            case Duplicate(path=path, id=model_id):
+                self.on_event({"event": "duplicate", "path": path, "id": model_id})
+            case Quarantined(path=path, reason=reason):
+                self.on_event({"event": "quarantined", "path": path, "reason": reason})
+            case Failed(path=path, reason=reason):
+                log.warning("not imported: %s: %s", path, reason)
+                self.on_event({"event": "failed", "path": path, "reason": reason})
+            case Waiting(path=path, reason=reason):
+                log.info("waiting: %s: %s", path, reason)
+        return outcome
+
+
+def recover(config: Config) -> list[str]:
+    """Finish or undo imports a crash interrupted. Returns one line per entry handled."""
+    journal = journal_ops.Journal(config.journal_path)
+    messages = []
+    for entry in journal.entries():
+        data = entry.data
+        folder = Path(data["folder"]) if data.get("folder") else None
+        placed = folder is not None and (folder / "metadata.json").exists()
+        if data.get("stage") in ("placing", "committed") and placed:
+            meta = read_metadata(folder)
+            if data.get("stage") == "placing" or index.get_model(meta.id) is None:
+                index.upsert_model(config.library_root, folder, meta)
+            journal_ops.remove_moved_sources(data)
+            entry.finish()
+            messages.append(f"finished interrupted import of {folder}")
+        elif data.get("stage") == "committed":
+            # a duplicate whose staged copy was being dropped
+            journal_ops.remove_moved_sources(data)
+            shutil.rmtree(data["staging"], ignore_errors=True)
+            entry.finish()
+            messages.append(f"finished dropping a duplicate ({data['staging']})")
+        else:
+            journal_ops.roll_back(entry)
+            messages.append(
+                f"rolled back interrupted import ({len(data.get('sources', {}))} files)"
+            )
+    for message in messages:
+        log.info("recovery: %s", message)
+    return messages
+
+
+def _staged_name(name: str) -> str:
+    """Each '/'-separated part made safe; diffusers folders keep their shape."""
+    return "/".join(safe_component(part, "file") for part in name.split("/"))
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        Path(os.path.realpath(path.parent)).relative_to(os.path.realpath(root))
+        return True
+    except ValueError:
+        return False
+
+
+def _size(path: Path, default: int = 0) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return default

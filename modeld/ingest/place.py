@@ -1,0 +1,52 @@
+"""Getting bytes into the library: rename on one device, copy+hash+fsync across.
+
+Both paths read each byte exactly once: a rename moves no data and is then
+hashed in place; a copy hashes the bytes as they stream to the staging file.
+"""
+
+from __future__ import annotations
+
+import errno
+import filecmp
+import os
+from pathlib import Path
+
+from modeld.ingest.hashing import Digests, ProgressFn, copy_and_hash, hash_file
+
+
+def same_device(source: Path, folder: Path) -> bool:
+    return os.lstat(source).st_dev == os.stat(folder).st_dev
+
+
+def rename_and_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
+    os.rename(source, staged)
+    return hash_file(staged, progress)
+
+
+def copy_with_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
+    return copy_and_hash(source, staged, progress)
+
+
+def same_bytes(a: Path, b: Path) -> bool:
+    """Byte-for-byte comparison: the proof needed before dropping a duplicate source."""
+    try:
+        return os.path.getsize(a) == os.path.getsize(b) and filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
+
+
+def describe_os_error(exc: OSError, path: Path) -> str:
+    """One specific line per failure, naming the file."""
+    if exc.errno == errno.ENOSPC:
+        return f"disk full while writing to the library ({exc.filename or path})"
+    if exc.errno == errno.EDQUOT:
+        return f"disk quota exceeded while writing to the library ({exc.filename or path})"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied: {exc.filename or path}"
+    if exc.errno == errno.ENOENT:
+        return f"source vanished: {path}"
+    if exc.errno == errno.EROFS:
+        return f"read-only file system: {exc.filename or path}"
+    if exc.errno == errno.ELOOP:
+        return f"refusing to follow a symlink: {path}"
+    return f"{exc.strerror or exc}: {exc.filename or path}"

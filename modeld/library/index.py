@@ -1,0 +1,138 @@
+"""Keep the index in step with metadata.json: upsert, remove, look up.
+
+Every write goes through here so that the model row, its file rows and its
+FTS row always change together, in one IMMEDIATE transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database, search_row
+from modeld.library.metadata import ModelMeta
+
+
+def _rel_folder(root: Path, folder: Path) -> str:
+    return folder.relative_to(root).as_posix()
+
+
+def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> ModelRecord:
+    """Index (or re-index) the model in `folder`, keyed by its id. Idempotent."""
+    rel = _rel_folder(root, folder)
+    fields = {
+        "name": meta.name,
+        "model_type": meta.model_type,
+        "family": meta.family,
+        "format": meta.format,
+        "precision": meta.precision,
+        "quant": meta.quant,
+        "size": meta.size,
+        "rel_path": rel,
+        "sha256": meta.sha256,
+        "blake3": meta.blake3,
+        "tags": json.dumps(meta.tags),
+        "description": meta.description,
+        "hub": json.dumps(meta.hub) if meta.hub is not None else None,
+        "imported_at": meta.imported_at,
+    }
+    with database.atomic():
+        record = ModelRecord.get_or_none(ModelRecord.model_id == meta.id)
+        if record is None:
+            # a stale row for this folder (e.g. an edited metadata.json with a new id)
+            ModelRecord.delete().where(ModelRecord.rel_path == rel).execute()
+            record = ModelRecord.create(model_id=meta.id, **fields)
+        else:
+            for key, value in fields.items():
+                setattr(record, key, value)
+            record.save()
+            FileRecord.delete().where(FileRecord.model == record).execute()
+            ModelSearch.delete().where(ModelSearch.rowid == record.pk).execute()
+        FileRecord.insert_many(
+            [
+                {
+                    "model": record.pk,
+                    "rel_path": f.name,
+                    "size": f.size,
+                    "sha256": f.sha256,
+                    "blake3": f.blake3,
+                    "original_name": f.original_name,
+                }
+                for f in meta.files
+            ]
+        ).execute()
+        names = [f.original_name for f in meta.files] + [f.name for f in meta.files]
+        ModelSearch.insert(search_row(record, dict.fromkeys(names))).execute()
+    return record
+
+
+def remove_model(model_id: str) -> None:
+    with database.atomic():
+        record = ModelRecord.get_or_none(ModelRecord.model_id == model_id)
+        if record is not None:
+            ModelSearch.delete().where(ModelSearch.rowid == record.pk).execute()
+            record.delete_instance()  # files cascade
+
+
+def find_by_content(blake3_hex: str) -> ModelRecord | None:
+    """The model holding a file with this BLAKE3, if any (the dedupe key)."""
+    file = (
+        FileRecord.select(FileRecord, ModelRecord)
+        .join(ModelRecord)
+        .where(FileRecord.blake3 == blake3_hex)
+        .first()
+    )
+    return file.model if file else None
+
+
+def get_model(model_id: str) -> ModelRecord | None:
+    """Exact id, or an unambiguous id prefix (as users type them)."""
+    record = ModelRecord.get_or_none(ModelRecord.model_id == model_id)
+    if record is not None or len(model_id) < 4:
+        return record
+    matches = list(ModelRecord.select().where(ModelRecord.model_id.startswith(model_id)).limit(2))
+    return matches[0] if len(matches) == 1 else None
+
+
+def model_object(root: Path, record: ModelRecord) -> dict[str, Any]:
+    """The contract's model object, from the index alone (no disk reads)."""
+    return model_objects(root, [record])[0]
+
+
+def model_objects(root: Path, records: list[ModelRecord]) -> list[dict[str, Any]]:
+    """Model objects for many records, with their files fetched in one query."""
+    files_by_model: dict[int, list[FileRecord]] = {r.pk: [] for r in records}
+    if records:
+        query = FileRecord.select().where(FileRecord.model.in_(list(files_by_model)))
+        for file in query.order_by(FileRecord.rel_path):
+            files_by_model[file.model_id].append(file)
+    return [_model_object(root, r, files_by_model[r.pk]) for r in records]
+
+
+def _model_object(root: Path, record: ModelRecord, files: list[FileRecord]) -> dict[str, Any]:
+    folder = root / record.rel_path
+    return {
+        "id": record.model_id,
+        "name": record.name,
+        "model_type": record.model_type,
+        "family": record.family,
+        "format": record.format,
+        "precision": record.precision,
+        "quant": record.quant,
+        "size": record.size,
+        "path": str(folder),
+        "sha256": record.sha256,
+        "blake3": record.blake3,
+        "files": [
+            {
+                "path": str(folder / f.rel_path),
+                "size": f.size,
+                "sha256": f.sha256,
+                "blake3": f.blake3,
+            }
+            for f in files
+        ],
+        "tags": record.tag_list,
+        "hub": json.loads(record.hub) if record.hub else None,
+    }
