@@ -124,9 +124,9 @@ def default_config_path() -> Path:
 def resolve_config_path(cli_path: str | os.PathLike[str] | None) -> tuple[Path, bool]:
     """The file to read, and whether the user named it (a named file must exist)."""
     if cli_path:
-        return Path(cli_path).expanduser(), True
+        return Path(cli_path).expanduser().absolute(), True
     if env := os.environ.get(CONFIG_ENV):
-        return Path(env).expanduser(), True
+        return Path(env).expanduser().absolute(), True
     return default_config_path(), False
 
 
@@ -151,7 +151,7 @@ def load_config(cli_path: str | os.PathLike[str] | None = None) -> Config:
 
 def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -> Config:
     """Validate a parsed TOML document into a `Config` (pure, apart from env/home expansion)."""
-    base = source.parent if source else Path.cwd()
+    base = source.parent if source else Path.cwd()  # `source` is absolute
     doc = _Table(data, "", base, source, text.splitlines())
     doc.only("library", "daemon", "watch", "app", "hub", "tray", "queues", "links")
 
@@ -319,8 +319,8 @@ class _Table:
                 return f"line {number}"
         return "?"
 
-    def keys(self) -> list[str]:
-        return list(self.data)
+    def __iter__(self):
+        return iter(list(self.data))
 
     def only(self, *allowed: str) -> None:
         for key in self.data:

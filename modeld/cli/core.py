@@ -1,0 +1,387 @@
+"""Library commands: import, search, list, show, remove, scan, verify, quarantine, config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_json_flag, print_json
+from modeld.cli.progress import ProgressLine
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("import", help="import files or folders into the library now")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--copy", action="store_true", help="keep the source (default: move)")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_import)
+
+    p = subparsers.add_parser("search", help="full-text search")
+    p.add_argument("query", nargs="*", metavar="QUERY")
+    p.add_argument("--type", dest="model_type", metavar="T", help="only this model_type")
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_search)
+
+    p = subparsers.add_parser("list", help="every model")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_list)
+
+    p = subparsers.add_parser("show", help="one model, with its links")
+    p.add_argument("model_id", metavar="MODEL_ID")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_show)
+
+    p = subparsers.add_parser("remove", help="remove a model: links, then files and records")
+    p.add_argument("model_id", metavar="MODEL_ID")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_remove)
+
+    p = subparsers.add_parser("scan", help="re-read the library into the index")
+    p.add_argument("--deep", action="store_true", help="rebuild from every metadata.json")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_scan)
+
+    p = subparsers.add_parser("verify", help="re-hash files and report any that changed")
+    p.add_argument("model_id", nargs="?", metavar="MODEL_ID")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_verify)
+
+    p = subparsers.add_parser("quarantine", help="files refused as dangerous")
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    sub.required = True
+    q = sub.add_parser("list", help="quarantined files and why")
+    add_json_flag(q)
+    q.set_defaults(handler=cmd_quarantine_list)
+
+    p = subparsers.add_parser("config", help="where the config is read from / what it says")
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    sub.required = True
+    c = sub.add_parser("path", help="the config file in use")
+    add_json_flag(c)
+    c.set_defaults(handler=cmd_config_path)
+    c = sub.add_parser("show", help="the effective config")
+    add_json_flag(c)
+    c.set_defaults(handler=cmd_config_show)
+
+
+# -- import -------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
+    paths = [Path(p).expanduser().absolute() for p in args.paths]
+    for path in paths:
+        if not path.exists() and not path.is_symlink():
+            raise CliError(f"no such file or folder: {path}")
+    report = _import_via_daemon(ctx, paths, copy=args.copy)
+    if report is None:
+        report = _import_in_process(ctx, paths, copy=args.copy, show_progress=not args.json)
+    if args.json:
+        print_json(report)
+    else:
+        _print_import_report(report)
+    return EXIT_FAILURE if report["failed"] and not report["imported"] else 0
+
+
+def _import_via_daemon(ctx: Context, paths: list[Path], *, copy: bool) -> dict | None:
+    from modeld.control.client import DaemonError, DaemonNotRunning, call
+
+    try:
+        return call(
+            ctx.config.socket_path,
+            "import",
+            timeout=None,
+            paths=[str(p) for p in paths],
+            copy=copy,
+        )
+    except DaemonNotRunning:
+        return None
+    except DaemonError as exc:
+        raise CliError(f"the daemon refused the import: {exc}") from exc
+
+
+def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool):
+    from modeld.ingest.pipeline import Failed, Importer, ImportReport, Waiting, recover
+    from modeld.ingest.units import plan_units
+
+    ctx.open_index()
+    recover(ctx.config)
+    progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event["event"] == "import_started":
+            progress.start(Path(event["path"]).name, event["total"])
+
+    importer = Importer(ctx.config, on_event=on_event, after_import=_post_import_steps(ctx))
+    units, problems = plan_units(paths)
+    report = ImportReport()
+    for problem in problems:
+        report.add((Waiting if problem.retry else Failed)(str(problem.path), problem.reason))
+    for unit in units:
+        report.add(importer.import_unit(unit, copy=copy, progress=progress.update))
+        progress.finish()
+    document = report.to_json()
+    # a one-off import has no later retry: what is waiting has failed for now
+    document["failed"].extend(document.pop("waiting", []))
+    return document
+
+
+def _post_import_steps(ctx: Context) -> list:
+    """Link a newly imported model into the configured apps (when any)."""
+    if not ctx.config.apps:
+        return []
+    from modeld.links import LinkManager
+
+    manager = LinkManager(ctx.config)
+    return [lambda meta, folder: manager.sync_model(meta.id)]
+
+
+def _print_import_report(report: dict[str, Any]) -> None:
+    for model in report["imported"]:
+        print(f"imported  {model['id']}  {model['model_type']}/{model['family']}  {model['name']}")
+    for item in report["duplicates"]:
+        print(f"duplicate {item['id']}  {item['path']}")
+    for item in report["quarantined"]:
+        print(f"quarantined  {item['path']}: {item['reason']}")
+    for item in report["failed"]:
+        print(f"failed    {item['path']}: {item['reason']}", file=sys.stderr)
+    if not any(report[k] for k in ("imported", "duplicates", "quarantined", "failed")):
+        print("nothing to import")
+
+
+# -- search / list / show -------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.index import model_objects
+    from modeld.library.search import search
+
+    if args.limit < 0:
+        raise CliError("--limit must be zero or more", code=2)
+    ctx.open_index()
+    records = search(" ".join(args.query), model_type=args.model_type, limit=args.limit)
+    models = model_objects(ctx.config.library_root, records)
+    if args.json:
+        print_json(models)
+    else:
+        _print_table(models)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.db import ModelRecord
+    from modeld.library.index import model_objects
+
+    ctx.open_index()
+    records = list(ModelRecord.select().order_by(ModelRecord.name.collate("NOCASE")))
+    models = model_objects(ctx.config.library_root, records)
+    if args.json:
+        print_json(models)
+    else:
+        _print_table(models)
+    return 0
+
+
+def _print_table(models: list[dict[str, Any]]) -> None:
+    if not models:
+        print("no models")
+        return
+    for model in models:
+        detail = model["quant"] or model["precision"] or ""
+        kind = f"{model['model_type']}/{model['family']}"
+        size = _human_size(model["size"])
+        print(f"{model['id']}  {kind:<24} {size:>9}  {detail:<8} {model['name']}")
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TB"
+
+
+def _require_model(ctx: Context, model_id: str):
+    from modeld.library.index import get_model
+
+    ctx.open_index()
+    record = get_model(model_id)
+    if record is None:
+        raise CliError(f"no model with id {model_id!r} (see `modeld list`)")
+    return record
+
+
+def _links_for(ctx: Context, model_id: str) -> list[dict[str, Any]]:
+    from modeld.links import LinkManager
+
+    return LinkManager(ctx.config).links_for_model(model_id)
+
+
+def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.index import model_object
+    from modeld.library.metadata import read_metadata
+
+    record = _require_model(ctx, args.model_id)
+    model = model_object(ctx.config.library_root, record)
+    model["links"] = _links_for(ctx, record.model_id)
+    folder = Path(model["path"])
+    try:
+        meta = read_metadata(folder)
+    except (OSError, ValueError):
+        meta = None
+    if args.json:
+        if meta is not None:
+            model["labels"] = meta.labels
+            model["original_names"] = [f.original_name for f in meta.files]
+            model["imported_at"] = meta.imported_at
+            model.update({k: v for k, v in meta.extra.items() if k.startswith("hub_")})
+        print_json(model)
+        return 0
+    print(f"{model['name']}  ({model['id']})")
+    for key in ("model_type", "family", "format", "precision", "quant"):
+        print(f"  {key:<11} {model[key] if model[key] is not None else '-'}")
+    print(f"  {'size':<11} {_human_size(model['size'])}")
+    print(f"  {'folder':<11} {model['path']}")
+    print(f"  {'sha256':<11} {model['sha256']}")
+    print(f"  {'blake3':<11} {model['blake3']}")
+    print("  files:")
+    for file in model["files"]:
+        print(f"    {Path(file['path']).name}  {_human_size(file['size'])}")
+    for line in _hub_lines(model, meta):
+        print(line)
+    print("  links:" if model["links"] else "  links:     none")
+    for link in model["links"]:
+        print(f"    [{link['status']}] {link['app']}: {link['path']}")
+    return 0
+
+
+def _hub_lines(model: dict[str, Any], meta) -> list[str]:
+    from modeld.hub.present import hub_lines
+
+    return hub_lines(model.get("hub"), meta.extra if meta else {})
+
+
+# -- remove ---------------------------------------------------------------------
+
+
+def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.index import remove_model
+
+    record = _require_model(ctx, args.model_id)
+    folder = ctx.config.library_root / record.rel_path
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError(f"refusing to remove {record.model_id} without --yes")
+        answer = input(
+            f"Remove {record.name} ({record.model_id}) and its files in {folder}? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            print("kept")
+            return 0
+    from modeld.links import LinkManager
+
+    links_removed = LinkManager(ctx.config).remove_model_links(record.model_id)
+    remove_model(record.model_id)
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder)
+    result = {"removed": record.model_id, "path": str(folder), "links_removed": links_removed}
+    if args.json:
+        print_json(result)
+    else:
+        print(f"removed {record.model_id} ({record.name})")
+    return 0
+
+
+# -- scan / verify ----------------------------------------------------------------
+
+
+def cmd_scan(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.deepscan import scan_library
+
+    ctx.open_index()
+    report = scan_library(ctx.config.library_root, deep=args.deep).to_json()
+    if args.json:
+        print_json(report)
+    else:
+        print(
+            f"found {report['found']}, indexed {report['indexed']}, "
+            f"unchanged {report['unchanged']}, removed from index {report['removed']}"
+        )
+        for item in report["skipped"]:
+            print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.library.db import ModelRecord
+    from modeld.library.verify import verify_models
+
+    if args.model_id:
+        records = [_require_model(ctx, args.model_id)]
+    else:
+        ctx.open_index()
+        records = list(ModelRecord.select())
+    line = ProgressLine(enabled=not args.json and sys.stderr.isatty())
+
+    def progress(name: str, done: int, total: int) -> None:
+        if line.label != name:
+            line.finish()
+            line.start(name, total)
+        line.update(done, total)
+
+    report = verify_models(ctx.config.library_root, records, progress=progress)
+    line.finish()
+    if args.json:
+        print_json(report)
+    else:
+        print(f"checked {report['checked']} files: {report['ok']} ok")
+        for item in report["mismatched"]:
+            print(f"CHANGED  {item['path']} (model {item['id']})")
+        for item in report["missing"]:
+            print(f"MISSING  {item['path']} (model {item['id']})")
+    return EXIT_FAILURE if report["mismatched"] or report["missing"] else 0
+
+
+# -- quarantine / config --------------------------------------------------------------
+
+
+def cmd_quarantine_list(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.ingest.quarantine import list_quarantine
+
+    entries = list_quarantine(ctx.config.quarantine_dir)
+    if args.json:
+        print_json(entries)
+    elif not entries:
+        print("quarantine is empty")
+    else:
+        for entry in entries:
+            print(f"{entry['quarantined_path']}\n    from {entry['path']}: {entry['reason']}")
+    return 0
+
+
+def cmd_config_path(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.config import resolve_config_path
+
+    path, _ = resolve_config_path(ctx.config_path)
+    if args.json:
+        print_json({"path": str(path), "exists": path.exists()})
+    else:
+        print(path if path.exists() else f"{path} (not present: built-in defaults apply)")
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.config import config_as_dict
+
+    document = config_as_dict(ctx.config)
+    if args.json:
+        print_json(document)
+    else:
+        print(json.dumps(document, indent=2))
+    return 0
