@@ -1,0 +1,151 @@
+"""Daemon commands: run (foreground), status, pause, resume."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+from modeld.cli.context import (
+    EXIT_FAILURE,
+    EXIT_NO_DAEMON,
+    CliError,
+    Context,
+    add_json_flag,
+    print_json,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="run the daemon in the foreground")
+    p.set_defaults(handler=cmd_run)
+
+    p = subparsers.add_parser("status", help="ask the running daemon what it is doing")
+    add_json_flag(p)
+    p.set_defaults(handler=cmd_status)
+
+    for name, help_text in (("pause", "hold the import queues"), ("resume", "release them")):
+        p = subparsers.add_parser(name, help=help_text)
+        add_json_flag(p)
+        p.set_defaults(handler=cmd_pause_resume)
+
+
+class JournaldFormatter(logging.Formatter):
+    """`<N>` priority prefixes that journald understands; it adds its own timestamps."""
+
+    PRIORITIES = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = self.PRIORITIES.get(record.levelno, 2 if record.levelno > 40 else 6)
+        return f"<{priority}>{super().format(record)}"
+
+
+def configure_daemon_logging(log_file, verbose: bool) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    stderr = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
+        stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
+    else:
+        stderr.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+    root.addHandler(stderr)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=10 * 1024 * 1024, backupCount=3
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("apscheduler", "watchdog", "httpx", "httpx2", "urllib3", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
+    import logging.handlers  # noqa: F401  (RotatingFileHandler)
+
+    from modeld.control.server import SocketInUse
+    from modeld.daemon import AlreadyRunning, Daemon
+
+    configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)
+    try:
+        return Daemon(ctx.config).run()
+    except (AlreadyRunning, SocketInUse) as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _call(ctx: Context, cmd: str) -> Any:
+    from modeld.control.client import DaemonError, DaemonNotRunning, call
+
+    try:
+        return call(ctx.config.socket_path, cmd)
+    except DaemonNotRunning as exc:
+        raise CliError(
+            "modeld is not running (start it with `modeld run`)", EXIT_NO_DAEMON
+        ) from exc
+    except DaemonError as exc:
+        raise CliError(str(exc), EXIT_FAILURE) from exc
+    except OSError as exc:
+        raise CliError(f"cannot reach the daemon: {exc}", EXIT_NO_DAEMON) from exc
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    status = _call(ctx, "status")
+    if args.json:
+        print_json(status)
+        return 0
+    for line in status_lines(status):
+        print(line)
+    return 0
+
+
+def status_lines(status: dict[str, Any]) -> list[str]:
+    lines = [f"modeld {status['state']} (pid {status['pid']})"]
+    library = status.get("library", {})
+    if library:
+        online = "online" if library.get("online") else "OFFLINE"
+        lines.append(f"library: {library.get('root')} ({online})")
+    for watch in status.get("watching", []):
+        lines.append(
+            f"watching: {watch.get('path')} ({watch.get('mode', '')}, {watch.get('state', '')})"
+        )
+    for queue in status.get("queues", []):
+        lines.append(f"queue {queue['device']} ({queue['kind']}): {queue['pending']} pending")
+        for job in queue["active"]:
+            percent = 100 * job["done"] / job["total"] if job["total"] else 100
+            lines.append(f"  {percent:5.1f}%  {job['path']}")
+    lines.append(
+        f"imported {status['imported']}, duplicates {status['duplicates']}, "
+        f"quarantined {status['quarantined']}"
+    )
+    links = status.get("links", {})
+    if links:
+        lines.append(
+            "links: "
+            + ", ".join(f"{links.get(k, 0)} {k}" for k in ("ok", "broken", "missing", "orphaned"))
+        )
+    lines.append(hub_line(status.get("hub") or {}))
+    for error in status.get("errors", [])[-5:]:
+        lines.append(f"error: {error}")
+    return lines
+
+
+def hub_line(hub: dict[str, Any]) -> str:
+    state = hub.get("state", "disabled")
+    if state == "offline" and hub.get("next_try") is not None:
+        return f"hub: offline (next try in {int(hub['next_try'])} s)"
+    return f"hub: {state}"
+
+
+def cmd_pause_resume(args: argparse.Namespace, ctx: Context) -> int:
+    result = _call(ctx, args.command)
+    if args.json:
+        print_json(result)
+    else:
+        print(f"modeld is {result['state']}")
+    return 0

@@ -1,0 +1,431 @@
+"""The daemon: the one place that wires watch → queues → ingest → library → links/hub.
+
+Start-up order matters: lock the state dir, open the index, finish or undo
+interrupted imports (journal), start the workers, the control socket, the
+watches (whose catch-up scan feeds the queues), the scheduler; only then
+tell systemd READY=1. Shutdown runs the other way round and exits 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from modeld.config import Config, WatchConfig
+from modeld.control.events import EventBus
+from modeld.control.server import ControlServer
+from modeld.ingest import ledger
+from modeld.ingest.pipeline import (
+    Duplicate,
+    Failed,
+    Imported,
+    Importer,
+    ImportReport,
+    Outcome,
+    Quarantined,
+    Waiting,
+    recover,
+)
+from modeld.ingest.units import ImportUnit, plan_units
+from modeld.library import db as index_db
+from modeld.library.layout import ensure_library, library_available
+from modeld.queues import DeviceQueues, Job
+from modeld.service.sdnotify import Notifier
+from modeld.watch import WatchService
+
+log = logging.getLogger(__name__)
+
+PRIORITY_USER = 0
+PRIORITY_BACKGROUND = 10
+SHUTDOWN_BUDGET = 12.0  # seconds; systemd's TimeoutStopSec is 15+
+
+
+class AlreadyRunning(Exception):
+    """Another daemon holds this state dir."""
+
+
+@dataclass
+class _Work:
+    """What a queued job carries: the unit, how to import it, who waits for it."""
+
+    unit: ImportUnit
+    copy: bool
+    watch: WatchConfig | None
+    result: Future[Outcome]
+
+
+class Daemon:
+    def __init__(self, config: Config):
+        self.config = config
+        self.events = EventBus()
+        self.events.listen(self._count)
+        self.notifier = Notifier()
+        self.counters = {"imported": 0, "duplicates": 0, "quarantined": 0, "failed": 0}
+        self.errors: list[str] = []
+        self.recent: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._lock_fd: int | None = None
+        self._library_online = True
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def run(self) -> int:
+        self._acquire_lock()
+        stop_signals = (signal.SIGTERM, signal.SIGINT)
+        for signum in stop_signals:
+            signal.signal(signum, lambda *_: self._stop.set())
+        try:
+            self._start()
+            self.notifier.ready()
+            self.notifier.status(self._status_line())
+            log.info(
+                "modeld ready: library %s, %d watch(es)",
+                self.config.library_root,
+                len(self.config.watches),
+            )
+            self._main_loop()
+        finally:
+            self.notifier.stopping()
+            self._shutdown()
+        return 0
+
+    def _acquire_lock(self) -> None:
+        state_dir = self.config.daemon.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(state_dir / "modeld.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another modeld (pid {pid}) is already running with state dir {state_dir}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+        self.config.pid_path.write_text(f"{os.getpid()}\n")
+
+    def _start(self) -> None:
+        config = self.config
+        ensure_library(config.library_root)
+        self.db = index_db.open_index(config.index_path)
+        for message in recover(config):
+            self.errors.append(f"recovered: {message}")
+
+        self.links = self._make_links()
+        self.hub = self._make_hub()
+        after_import = []
+        if self.links is not None:
+            after_import.append(lambda meta, folder: self.links.sync_model(meta.id))
+        if self.hub is not None:
+            after_import.append(lambda meta, folder: self.hub.enqueue(meta.id))
+        self.importer = Importer(config, on_event=self.events.publish, after_import=after_import)
+
+        self.queues = DeviceQueues(config.queues, run=self._run_job)
+        self.queues.start()
+        self.control = ControlServer(config.socket_path, self._handlers(), self.events)
+        self.control.start()
+        self.watch = WatchService(
+            config.watches,
+            on_ready=self._on_ready,
+            settle_seconds=config.daemon.settle_seconds,
+        )
+        self.watch.start()
+        if self.hub is not None:
+            self.hub.start()
+        self.scheduler = self._make_scheduler()
+        self.scheduler.start()
+
+    def _main_loop(self) -> None:
+        interval = self.notifier.watchdog_interval()
+        tick = min(interval / 2, 5.0) if interval else 5.0
+        while not self._stop.wait(tick):
+            if interval and self._healthy():
+                self.notifier.watchdog_ping()
+            self._check_library()
+            # the scheduler sleeps on a monotonic clock that stops during suspend:
+            # a nudge makes it compare with wall time and catch up missed runs
+            self.scheduler.wakeup()
+            self.notifier.status(self._status_line())
+
+    def _shutdown(self) -> None:
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
+        log.info("modeld stopping")
+        for name in ("watch", "scheduler", "hub"):
+            component = getattr(self, name, None)
+            if component is None:
+                continue
+            try:
+                if name == "scheduler":
+                    component.shutdown(wait=False)
+                else:
+                    component.stop()
+            except Exception:
+                log.exception("error while stopping %s", name)
+        if getattr(self, "queues", None) is not None:
+            # in-flight copies finish within the budget; the journal undoes the rest
+            self.queues.stop(timeout=max(0.0, deadline - time.monotonic() - 1.0))
+        if getattr(self, "control", None) is not None:
+            self.control.stop()
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.config.pid_path.unlink()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+        log.info("modeld stopped")
+
+    def _healthy(self) -> bool:
+        return (
+            self.watch.health()
+            and self.queues.health()
+            and self.scheduler.running
+            and self.control.alive()
+        )
+
+    # -- components built here so the wiring reads top to bottom ------------------------
+
+    def _make_links(self):
+        if not self.config.apps:
+            return None
+        from modeld.links import LinkManager
+
+        return LinkManager(self.config)
+
+    def _make_hub(self):
+        if not self.config.hub.enabled:
+            return None
+        from modeld.hub import HubEnricher
+
+        return HubEnricher(self.config, on_event=self.events.publish)
+
+    def _make_scheduler(self):
+        from modeld.scheduler import build_scheduler
+
+        jobs = {
+            "rescan": (self.config.daemon.rescan_minutes * 60, self.watch.rescan),
+            "wal-checkpoint": (3600.0, self._checkpoint),
+            "verify": (self.config.daemon.verify_hours * 3600, self._verify_some),
+        }
+        if self.links is not None:
+            jobs["links-repair"] = (self.config.links.repair_minutes * 60, self._repair_links)
+        if self.hub is not None:
+            jobs["hub-retry"] = (self.config.hub.retry_minutes * 60, self.hub.retry_pending)
+        return build_scheduler(jobs, on_error=self.errors.append)
+
+    # -- the flow of one file -------------------------------------------------------------
+
+    def _on_ready(self, path: Path, watch: WatchConfig) -> None:
+        """A settled file from a watch: plan it and queue it in the background."""
+        if ledger.already_handled(path):
+            self.watch.done(path)
+            return
+        units, problems = plan_units([path], boundary=watch.path)
+        for problem in problems:
+            if problem.retry:
+                self.watch.retry_later(problem.path, problem.reason)
+            else:
+                self._finish_watched(path, Failed(str(problem.path), problem.reason), watch)
+        for unit in units:
+            self._submit(unit, copy=watch.mode == "copy", watch=watch, priority=PRIORITY_BACKGROUND)
+
+    def _submit(
+        self, unit: ImportUnit, *, copy: bool, watch: WatchConfig | None, priority: int
+    ) -> Future[Outcome]:
+        work = _Work(unit, copy, watch, Future())
+        self.queues.submit(unit.source, priority=priority, payload=work)
+        return work.result
+
+    def _run_job(self, job: Job) -> None:
+        work: _Work = job.payload
+        try:
+            outcome = self.importer.import_unit(work.unit, copy=work.copy, progress=job.progress)
+        except Exception as exc:  # a bug must cost one file, never the daemon
+            log.exception("import of %s crashed", work.unit.source)
+            outcome = Failed(str(work.unit.source), f"internal error: {exc}")
+        if work.watch is not None:
+            for file in work.unit.files:
+                self._finish_watched(file.path, outcome, work.watch)
+        work.result.set_result(outcome)
+
+    def _finish_watched(self, path: Path, outcome: Outcome, watch: WatchConfig) -> None:
+        if isinstance(outcome, Waiting):
+            self.watch.retry_later(path, outcome.reason)
+            return
+        if path.exists():
+            kind = {
+                Imported: "imported",
+                Duplicate: "duplicate",
+                Quarantined: "quarantined",
+                Failed: "failed",
+            }[type(outcome)]
+            ledger.record(path, kind, getattr(outcome, "reason", ""))
+        self.watch.done(path)
+
+    def _import_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """`modeld import` through the daemon: user priority, waits for the outcome."""
+        paths = request.get("paths")
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise ValueError("import needs 'paths': a list of strings")
+        copy = bool(request.get("copy", False))
+        report = ImportReport()
+        units, problems = plan_units([Path(p) for p in paths])
+        for problem in problems:
+            report.add(Failed(str(problem.path), problem.reason))
+        futures = [
+            self._submit(unit, copy=copy, watch=None, priority=PRIORITY_USER) for unit in units
+        ]
+        for future in futures:
+            outcome = future.result()
+            report.add(
+                Failed(outcome.path, outcome.reason) if isinstance(outcome, Waiting) else outcome
+            )
+        return report.to_json()
+
+    # -- status ---------------------------------------------------------------------------
+
+    def _count(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "imported":
+            self.counters["imported"] += 1
+            self.recent = [event["model"], *self.recent][:10]
+        elif kind == "duplicate":
+            self.counters["duplicates"] += 1
+        elif kind == "quarantined":
+            self.counters["quarantined"] += 1
+        elif kind == "failed":
+            self.counters["failed"] += 1
+            self.errors = [*self.errors, f"{event['path']}: {event['reason']}"][-50:]
+
+    def status(self) -> dict[str, Any]:
+        state = "paused" if self.queues.paused else "running"
+        document = {
+            "state": state,
+            "pid": os.getpid(),
+            "watching": self.watch.watching(),
+            "queues": self.queues.snapshot(),
+            **{k: v for k, v in self.counters.items() if k != "failed"},
+            "failed": self.counters["failed"],
+            "links": self.links.counts() if self.links is not None else _no_links(),
+            "errors": list(self.errors[-20:]),
+            "recent": list(self.recent),
+            "imported_today": self._imported_today(),
+            "library": {
+                "root": str(self.config.library_root),
+                "online": self._library_online,
+            },
+            "hub": self.hub.status() if self.hub is not None else {"state": "disabled"},
+            "quarantine_dir": str(self.config.quarantine_dir),
+            "drop_folders": [str(w.path) for w in self.config.watches],
+        }
+        return document
+
+    def _imported_today(self) -> int:
+        midnight = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        return (
+            index_db.ModelRecord.select()
+            .where(index_db.ModelRecord.imported_at >= midnight.timestamp())
+            .count()
+        )
+
+    def _status_line(self) -> str:
+        pending = sum(q["pending"] + len(q["active"]) for q in self.queues.snapshot())
+        state = "paused" if self.queues.paused else "watching"
+        return f"{state}; {pending} queued; {self.counters['imported']} imported"
+
+    def _check_library(self) -> None:
+        online = library_available(self.config.library_root)
+        if online != self._library_online:
+            self._library_online = online
+            log.warning(
+                "library %s is %s",
+                self.config.library_root,
+                "back online" if online else "offline (drive unmounted?)",
+            )
+            self.events.publish({"event": "library", "state": "online" if online else "offline"})
+            if online:
+                self.queues.resume()
+            else:
+                self.queues.pause()
+
+    # -- control commands -------------------------------------------------------------------
+
+    def _handlers(self) -> dict[str, Any]:
+        return {
+            "status": lambda request: self.status(),
+            "import": self._import_request,
+            "pause": lambda request: self._set_paused(True),
+            "resume": lambda request: self._set_paused(False),
+            "links_check": lambda request: self._links_call("check"),
+            "links_repair": lambda request: self._links_call("repair"),
+        }
+
+    def _set_paused(self, paused: bool) -> dict[str, Any]:
+        if paused:
+            self.queues.pause()
+        else:
+            self.queues.resume()
+        state = "paused" if paused else "running"
+        self.events.publish({"event": "state", "state": state})
+        return {"state": state}
+
+    def _links_call(self, action: str) -> dict[str, Any]:
+        if self.links is None:
+            return {"checked": 0, "ok": 0, "broken": [], "missing": [], "orphaned": []}
+        return getattr(self.links, action)()
+
+    # -- scheduled jobs -----------------------------------------------------------------------
+
+    def _checkpoint(self) -> None:
+        self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _repair_links(self) -> None:
+        if not library_available(self.config.library_root):
+            return  # an unmounted library is not an empty one: touch nothing
+        report = self.links.repair()
+        self.events.publish(
+            {
+                "event": "links_repaired",
+                "fixed": report.get("fixed", 0),
+                "unfixed": report.get("unfixed", 0),
+            }
+        )
+
+    def _verify_some(self) -> None:
+        """Re-hash the least recently verified models, time-boxed so it never hogs a disk."""
+        from modeld.library.verify import verify_models
+
+        budget_end = time.monotonic() + 600
+        cursor = index_db.get_state("verify.cursor", "")
+        query = (
+            index_db.ModelRecord.select()
+            .where(index_db.ModelRecord.model_id > cursor)
+            .order_by(index_db.ModelRecord.model_id)
+        )
+        for record in query.iterator():
+            if self._stop.is_set() or time.monotonic() > budget_end:
+                return
+            report = verify_models(self.config.library_root, [record])
+            for item in report["mismatched"] + report["missing"]:
+                self.errors.append(f"verify: {item['path']} changed or missing")
+            index_db.set_state("verify.cursor", record.model_id)
+        index_db.set_state("verify.cursor", "")
+
+
+def _no_links() -> dict[str, int]:
+    return {"ok": 0, "broken": 0, "missing": 0, "orphaned": 0}
+
+
+def run_daemon(config: Config) -> int:
+    return Daemon(config).run()
