@@ -180,6 +180,9 @@ class Importer:
         if any(is_internal(self.root, f.path) or _inside(self.root, f.path) for f in unit.files):
             return Failed(source, "source is inside the library")
 
+        vanished = [f.path for f in unit.files if not os.path.lexists(f.path)]
+        if vanished:
+            return Failed(source, f"source vanished: {vanished[0]}")
         inspected = inspect_unit(unit)
         if isinstance(inspected, Refused):
             return (Waiting if inspected.retry else Failed)(source, inspected.reason)
