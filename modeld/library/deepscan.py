@@ -79,14 +79,15 @@ def scan_library(
     def flush() -> None:
         with database.atomic():
             for folder in batch:
-                _index_folder(root, folder, report)
+                if _index_folder(root, folder, report):
+                    seen.add(folder.relative_to(root).as_posix())
         batch.clear()
 
     for folder in model_folders(root):
         report.found += 1
         rel = folder.relative_to(root).as_posix()
-        seen.add(rel)
         if not deep and rel in known:
+            seen.add(rel)
             report.unchanged += 1
             continue
         batch.append(folder)
@@ -96,7 +97,7 @@ def scan_library(
                 progress(report.found)
     flush()
 
-    stale = known - seen
+    stale = known - seen  # no metadata.json, or a phantom: out of the index, still on disk
     for rel in stale:
         record = ModelRecord.get_or_none(ModelRecord.rel_path == rel)
         if record is not None:
@@ -106,24 +107,25 @@ def scan_library(
     return report
 
 
-def _index_folder(root: Path, folder: Path, report: ScanReport) -> None:
+def _index_folder(root: Path, folder: Path, report: ScanReport) -> bool:
     try:
         meta = read_metadata(folder)
     except (OSError, ValueError) as exc:
         report.skipped.append({"path": str(folder), "reason": f"unreadable metadata.json: {exc}"})
-        return
+        return False
     missing = [f.name for f in meta.files if not os.path.exists(folder / f.name)]
     if missing:
         report.skipped.append(
             {"path": str(folder), "reason": f"files missing: {', '.join(missing[:5])}"}
         )
-        return
+        return False
     existing = ModelRecord.get_or_none(ModelRecord.model_id == meta.id)
     moved = existing is not None and existing.rel_path != folder.relative_to(root).as_posix()
     if moved and os.path.isfile(root / existing.rel_path / METADATA_NAME):
         report.skipped.append(
             {"path": str(folder), "reason": f"same id as {root / existing.rel_path}"}
         )
-        return
+        return False
     index.upsert_model(root, folder, meta)
     report.indexed += 1
+    return True
