@@ -1,0 +1,328 @@
+"""`modeld service install|uninstall|status`: the systemd user unit or launchd agent."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from modeld.cli.context import (
+    EXIT_FAILURE,
+    EXIT_NO_DAEMON,
+    EXIT_OK,
+    CliError,
+    Context,
+    add_json_flag,
+    print_json,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "service", help="start modeld at login (systemd user unit / launchd agent)"
+    )
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    sub.required = True
+
+    s = sub.add_parser("install", help="write, enable and start the service")
+    s.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    s.add_argument("--no-tray", action="store_true", help="do not install the tray icon service")
+    add_json_flag(s)
+    s.set_defaults(handler=cmd_install)
+
+    s = sub.add_parser("uninstall", help="stop the service and remove what install wrote")
+    s.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
+    add_json_flag(s)
+    s.set_defaults(handler=cmd_uninstall)
+
+    s = sub.add_parser("status", help="the service manager's view and the daemon's own status")
+    add_json_flag(s)
+    s.set_defaults(handler=cmd_status)
+
+
+# Seams for tests: the host and the command runner. Tests replace them where
+# the real thing cannot exist on the test machine (launchctl on Linux).
+def current_host():
+    from modeld.service.plan import Host
+
+    return Host.current()
+
+
+def command_runner():
+    from modeld.service.plan import run_command
+
+    return run_command
+
+
+def _manager(host):
+    from modeld.service.managers import UnsupportedPlatform, manager_for
+
+    try:
+        return manager_for(host, command_runner())
+    except UnsupportedPlatform as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _record(host):
+    from modeld.service.plan import read_record
+
+    try:
+        return read_record(host.record_path)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+
+
+# -- install ------------------------------------------------------------------
+
+
+def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.service.managers import launcher_problem, transient_launcher_note
+    from modeld.service.plan import ServiceSpec, apply
+
+    if not sys.executable:
+        raise CliError("cannot tell which Python interpreter runs modeld")
+    config = ctx.config  # an invalid config is refused here, not in a crash-looping service
+    config_file = Path(os.path.abspath(config.source)) if config.source else None
+    spec = ServiceSpec.for_interpreter(
+        sys.executable, config_file, tray=config.tray.enabled and not args.no_tray
+    )
+    host = current_host()
+    manager = _manager(host)
+    plan = manager.plan_install(spec, _record(host))
+    if note := transient_launcher_note(spec, host.home):
+        plan.notes.append(note)
+    unavailable = manager.unavailable()
+    problem = launcher_problem(spec, host.home)
+
+    if args.dry_run:
+        notes = [*plan.notes, *([problem] if problem else [])]
+        if unavailable:
+            notes.append(manager.advice(spec, unavailable))
+        _print_plan(plan, notes, None, args.json)
+        return EXIT_OK
+    if problem:
+        raise CliError(problem)
+    if unavailable:
+        raise CliError(manager.advice(spec, unavailable))
+
+    report = apply(plan, manager.runner)
+    _print_plan(plan, plan.notes, report, args.json)
+    if failure := report.failure:
+        raise CliError(f"install failed: {_describe(failure.action)}: {failure.detail}")
+    if not args.json:
+        print(_installed_message(manager.name))
+    return EXIT_OK
+
+
+def _installed_message(manager_name: str) -> str:
+    if manager_name == "systemd":
+        return (
+            "modeld runs as the user service modeld.service and starts at login.\n"
+            "logs: journalctl --user -u modeld    state: modeld service status"
+        )
+    return (
+        "modeld runs as the launch agent org.modeld.daemon and starts at login.\n"
+        "logs: modeld's log file (modeld config show), crashes in ~/Library/Logs/modeld/"
+    )
+
+
+# -- uninstall ----------------------------------------------------------------
+
+
+def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.service.plan import apply
+
+    host = current_host()
+    manager = _manager(host)
+    record = _record(host)
+    if record is None:
+        leftovers = manager.installed_without_record()
+        if leftovers:
+            raise CliError(
+                f"no install record at {host.record_path}, so modeld did not write "
+                + ", ".join(map(str, leftovers))
+                + "; leaving it alone"
+            )
+        if args.json:
+            print_json({"manager": manager.name, "installed": False, "actions": [], "notes": []})
+        else:
+            print("the modeld service is not installed")
+        return EXIT_OK
+
+    plan = manager.plan_uninstall(record)
+    if args.dry_run:
+        _print_plan(plan, plan.notes, None, args.json)
+        return EXIT_OK
+    report = apply(plan, manager.runner)
+    _print_plan(plan, plan.notes, report, args.json)
+    if failure := report.failure:
+        raise CliError(f"uninstall failed: {_describe(failure.action)}: {failure.detail}")
+    return EXIT_OK
+
+
+# -- status -------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.control.client import DaemonError, DaemonNotRunning, call
+
+    host = current_host()
+    manager = _manager(host)
+    record = _record(host)
+    view = manager.status()
+    document: dict[str, Any] = {
+        **view,
+        "installed": record is not None,
+        "files": sorted(record.files) if record else [],
+        "daemon": None,
+    }
+    code = EXIT_OK
+    try:
+        document["daemon"] = call(ctx.config.socket_path, "status", timeout=5.0)
+    except DaemonNotRunning:
+        code = EXIT_NO_DAEMON
+    except (DaemonError, OSError) as exc:
+        document["daemon"] = {"error": str(exc)}
+        code = EXIT_FAILURE
+
+    if args.json:
+        print_json(document)
+    else:
+        print("\n".join(_status_lines(document)))
+    return code
+
+
+def _status_lines(doc: dict[str, Any]) -> list[str]:
+    lines = []
+    if not doc["available"]:
+        first = (doc["reason"] or "").splitlines()[:1]
+        lines.append(f"{doc['manager']}: not reachable ({first[0] if first else '?'})")
+    lines.append(
+        "installed: "
+        + (", ".join(doc["files"]) if doc["installed"] else "no (modeld service install)")
+    )
+    for name, props in doc["services"].items():
+        lines.append(f"{name}: {_service_summary(doc['manager'], props)}")
+    daemon = doc["daemon"]
+    if daemon is None:
+        lines.append("daemon: not running")
+    elif "error" in daemon:
+        lines.append(f"daemon: error: {daemon['error']}")
+    else:
+        watching = daemon.get("watching") or []
+        lines.append(
+            f"daemon: {daemon.get('state', '?')}, pid {daemon.get('pid', '?')}, "
+            f"watching {len(watching)} folder{'s' if len(watching) != 1 else ''}, "
+            f"{daemon.get('imported', 0)} imported, {daemon.get('quarantined', 0)} quarantined"
+        )
+    if doc["manager"] == "systemd":
+        lines.append("logs: journalctl --user -u modeld")
+    return lines
+
+
+def _service_summary(manager: str, props: dict[str, str]) -> str:
+    if not props:
+        return "unknown"
+    if manager == "systemd":
+        if props.get("LoadState") == "not-found":
+            return "not installed"
+        summary = f"{props.get('ActiveState', '?')} ({props.get('SubState', '?')})"
+        if props.get("UnitFileState"):
+            summary += f", {props['UnitFileState']}"
+        if props.get("MainPID", "0") != "0":
+            summary += f", pid {props['MainPID']}"
+        if props.get("NRestarts", "0") != "0":
+            summary += f", {props['NRestarts']} restarts"
+        if props.get("StatusText"):
+            summary += f": {props['StatusText']}"
+        return summary
+    summary = props.get("state", "?")
+    if "pid" in props:
+        summary += f", pid {props['pid']}"
+    if "last exit code" in props:
+        summary += f", last exit {props['last exit code']}"
+    return summary
+
+
+# -- output -------------------------------------------------------------------
+
+
+def _describe(action) -> str:
+    from modeld.service.plan import MakeDir, RemoveDirIfEmpty, RemoveFile, Run, WriteFile
+
+    if isinstance(action, Run):
+        return f"run {shlex.join(action.argv)}"
+    if isinstance(action, WriteFile):
+        return f"write {action.path}"
+    if isinstance(action, MakeDir):
+        return f"create {action.path}"
+    if isinstance(action, RemoveFile):
+        return f"remove {action.path}"
+    if isinstance(action, RemoveDirIfEmpty):
+        return f"remove {action.path} if empty"
+    raise TypeError(action)
+
+
+def action_document(action) -> dict[str, Any]:
+    from modeld.service.plan import MakeDir, RemoveDirIfEmpty, RemoveFile, Run, WriteFile
+
+    if isinstance(action, Run):
+        return {"action": "run", "argv": list(action.argv), "required": action.required}
+    if isinstance(action, WriteFile):
+        return {
+            "action": "write",
+            "path": str(action.path),
+            "mode": f"{action.mode:o}",
+            "content": action.content.decode(),
+        }
+    if isinstance(action, MakeDir):
+        return {"action": "mkdir", "path": str(action.path)}
+    if isinstance(action, RemoveFile):
+        return {"action": "remove", "path": str(action.path)}
+    if isinstance(action, RemoveDirIfEmpty):
+        return {"action": "rmdir_if_empty", "path": str(action.path)}
+    raise TypeError(action)
+
+
+def _print_plan(plan, notes: list[str], report, as_json: bool) -> None:
+    """The plan as --dry-run shows it (report None), or with each action's outcome."""
+    outcomes = {id(o.action): o for o in report.outcomes} if report else {}
+    if as_json:
+        actions = []
+        for action in plan.actions:
+            entry = action_document(action)
+            if report is not None:
+                outcome = outcomes.get(id(action))
+                entry["done"] = outcome is not None
+                entry["ok"] = outcome.ok if outcome else None
+                entry["output"] = outcome.detail if outcome else ""
+            actions.append(entry)
+        print_json(
+            {
+                "manager": plan.manager,
+                "dry_run": report is None,
+                "ok": report.ok if report else None,
+                "actions": actions,
+                "notes": notes,
+            }
+        )
+        return
+    for action in plan.actions:
+        if report is None:
+            print(f"would {_describe(action)}")
+            document = action_document(action)
+            if "content" in document:
+                print("".join(f"    {line}\n" for line in document["content"].splitlines()), end="")
+            continue
+        outcome = outcomes.get(id(action))
+        if outcome is None:
+            print(f"skipped: {_describe(action)}")
+        else:
+            state = "ok" if outcome.ok else "FAILED"
+            detail = f": {outcome.detail}" if outcome.detail and not outcome.ok else ""
+            print(f"{state}: {_describe(action)}{detail}")
+    for note in notes:
+        print(f"note: {note}")

@@ -1,0 +1,71 @@
+"""Picks the service manager for a platform and checks that a service could start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from modeld.service.launchd import Launchd
+from modeld.service.plan import Host, Runner, ServiceSpec, run_command
+from modeld.service.systemd import Systemd
+
+Manager = Systemd | Launchd
+
+
+class UnsupportedPlatform(Exception):
+    """No service manager modeld knows how to drive."""
+
+
+def manager_for(host: Host, runner: Runner = run_command) -> Manager:
+    if host.platform == "darwin":
+        return Launchd(host, runner)
+    if host.platform.startswith("linux"):
+        return Systemd(host, runner)
+    raise UnsupportedPlatform(
+        f"modeld cannot install a service on {host.platform}: start `modeld run` at login "
+        "with your system's own tools"
+    )
+
+
+def launcher_problem(spec: ServiceSpec, home: Path) -> str | None:
+    """Why the service's interpreter could not import modeld, or None if it can.
+
+    The service starts in / with a bare environment, not in this shell: a
+    modeld that is importable here only thanks to the current folder or
+    $PYTHONPATH would crash-loop there. So ask that interpreter, the same way.
+    """
+    python = spec.launcher[0]
+    try:
+        done = subprocess.run(
+            [python, "-c", "import modeld.cli"],
+            cwd="/",
+            env={"HOME": str(home), "PATH": os.defpath},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run the interpreter {python}: {exc}"
+    if done.returncode == 0:
+        return None
+    last_line = (done.stderr.strip().splitlines() or ["?"])[-1]
+    return (
+        f"the service would run {python}, which cannot import modeld outside this shell "
+        f"({last_line}). Install modeld into an environment of its own, e.g. "
+        "`pipx install modeld`, and run `modeld service install` from there."
+    )
+
+
+def transient_launcher_note(spec: ServiceSpec, home: Path) -> str | None:
+    """A warning when the interpreter lives somewhere that gets cleaned up (uvx, pipx run)."""
+    python = Path(spec.launcher[0])
+    transient_roots = [Path(tempfile.gettempdir()), home / ".cache", home / "Library" / "Caches"]
+    if any(python.is_relative_to(root) for root in transient_roots):
+        return (
+            f"{python} is in a temporary or cache folder: the service stops working when it "
+            "is cleaned up. `pipx install modeld` gives modeld a permanent environment."
+        )
+    return None
