@@ -1,0 +1,77 @@
+"""`modeld links sync|check|repair [--json]`, run in-process (the daemon runs the same code)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from modeld.cli.context import EXIT_FAILURE, Context, add_json_flag, print_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("links", help="links into apps: sync, check, repair")
+    actions = parser.add_subparsers(dest="links_command", metavar="ACTION")
+    actions.required = True
+    for name, text in (
+        ("sync", "create missing links for every model in every app (full reconcile)"),
+        ("check", "report link health: ok, broken, missing, orphaned"),
+        ("repair", "fix what check finds, follow a moved library or app"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        add_json_flag(action)
+        action.set_defaults(handler=cmd_links)
+
+
+def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.links import LinkManager
+
+    ctx.open_index()
+    manager = LinkManager(ctx.config)
+    run = {"sync": manager.sync_all, "check": manager.check, "repair": manager.repair}
+    result = run[args.links_command]()
+    if args.json:
+        print_json(result)
+    elif args.links_command == "check":
+        _print_check(result)
+    else:
+        _print_report(args.links_command, result)
+    if result.get("library") == "offline":
+        print(
+            f"modeld: the library at {ctx.config.library_root} is not mounted; nothing was changed",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return 0
+
+
+def _print_check(result: dict[str, Any]) -> None:
+    print(
+        f"{result['checked']} links checked: {result['ok']} ok, {len(result['broken'])} broken, "
+        f"{len(result['missing'])} missing, {len(result['orphaned'])} orphaned"
+        + (f", {result['offline']} offline" if result.get("offline") else "")
+    )
+    for status in ("broken", "missing", "orphaned"):
+        for link in result[status]:
+            reason = f"  ({link['reason']})" if link.get("reason") else ""
+            print(f"  [{status}] {link['app']}: {link['path']} -> {link['target']}{reason}")
+    if "relocated" in result:
+        moved = result["relocated"]["library"]
+        print(f"the library moved from {moved['from']} to {moved['to']}: run `modeld links repair`")
+
+
+def _print_report(what: str, report: dict[str, Any]) -> None:
+    print(
+        f"links {what}: {report['created']} created, {report['unchanged']} unchanged, "
+        f"{report['fixed']} fixed, {report['released']} released, {report['unfixed']} unfixed"
+    )
+    for conflict in report["conflicts"]:
+        where = conflict["linked_as"] or "not linked"
+        print(f"  conflict: {conflict['path']} is taken ({conflict['occupied_by']}): {where}")
+    for problem in report["problems"]:
+        print(f"  problem: {problem.get('path') or problem.get('app')}: {problem['reason']}")
+    for app in report["apps"]:
+        if app["state"] != "online":
+            print(
+                f"  app {app['name']}: {app['state']}{': ' + app['error'] if app['error'] else ''}"
+            )

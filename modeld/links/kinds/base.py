@@ -1,0 +1,86 @@
+"""What an app kind is: where an app wants each model (pure functions).
+
+A kind answers three questions and touches no file: under which folder of
+the app does a model belong (`default_folder`), which entries does it put
+there (`placements`), and which folder holds everything modeld manages for
+the app (`models_dir`). Everything else (discovery, canary, conflicts, the
+registry, repair) is shared, so a new kind is one small module.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from modeld.links.model import LibraryModel
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One link to make: `<models_dir>/<folder>/<entry>[/<inner>]` -> `<model folder>/<source>`.
+
+    `entry` is the name that appears in `folder` and the unit of conflict
+    handling: when something not ours already holds that name, the entry is
+    suffixed as a whole. When `inner` is set, `entry` is a folder modeld makes
+    to keep a multi-file model together (all shards under their own names).
+    """
+
+    source: str  # relative to the model folder, '/'-separated; '' = the folder itself
+    folder: str  # relative to the app's models dir, '/'-separated; '' = the models dir
+    entry: str
+    inner: str = ""
+    is_dir: bool = False
+
+
+class AppKind:
+    """Base class of app kinds; subclasses set `name` and override `default_folder`."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    # folder names the kind's own table uses (the rest of what exists is "discovered")
+    known_folders: ClassVar[frozenset[str]] = frozenset()
+
+    def models_dir(self, app_root: Path) -> Path:
+        """The folder under which modeld links (and looks for orphaned links)."""
+        return app_root
+
+    def default_folder(self, model: LibraryModel, available: Collection[str]) -> str | None:
+        """The folder (relative to `models_dir`) this model belongs in, or None to skip it.
+
+        `available` holds the names of the folders that exist under
+        `models_dir`, for apps whose folder names changed between versions.
+        """
+        raise NotImplementedError
+
+    def placements(self, model: LibraryModel, folder: str) -> list[Placement]:
+        return standard_placements(model, folder)
+
+    def detect_version(self, app_root: Path) -> str | None:
+        """The installed app's version, read from its files (never executed)."""
+        return None
+
+
+def standard_placements(model: LibraryModel, folder: str) -> list[Placement]:
+    """One file as itself; several files together in a folder named after the model;
+    a diffusers pipeline as one folder link."""
+    if model.is_folder_model:
+        return [Placement(model.folder_root, folder, model.folder_name, is_dir=True)]
+    if len(model.files) == 1:
+        only = model.files[0].rel
+        return [Placement(only, folder, posixpath.basename(only))]
+    return [Placement(f.rel, folder, model.folder_name, inner=f.rel) for f in model.files]
+
+
+def flat_placements(model: LibraryModel, folder: str) -> list[Placement]:
+    """Every file straight into `folder` (already per model); shards keep their names."""
+    if model.is_folder_model:
+        return standard_placements(model, folder)
+    return [Placement(f.rel, folder, posixpath.basename(f.rel)) for f in model.files]
+
+
+def pick_existing(available: Collection[str], *names: str) -> str:
+    """The first of `names` present in `available`, else the first (to be created)."""
+    return next((name for name in names if name in available), names[0])

@@ -1,0 +1,158 @@
+"""The link registry: one row per link modeld made, in the index database.
+
+Ownership is the point: repair and cleanup only ever act on paths listed
+here (other tools deleted links, and once a real folder, that they did not
+make). A row is keyed by its path; (app, model_id, source) says what it is
+for, so a link renamed by conflict handling is still recognised as the same
+link.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from peewee import AutoField, BigIntegerField, BooleanField, CharField, FloatField, TextField
+
+from modeld.library.db import IndexModel, database, get_state, register_tables, set_state
+
+
+class LinkRecord(IndexModel):
+    pk = AutoField()
+    app = CharField(index=True)  # the [[app]] name
+    model_id = CharField(index=True)
+    path = TextField(unique=True)  # the link, absolute, as built from the configured app path
+    target = TextField()  # the library file or folder it reached when last written
+    source = TextField()  # the target relative to the model folder ('' = the folder)
+    kind = CharField()  # symlink | hardlink
+    is_dir = BooleanField(default=False)
+    group = TextField(null=True)  # the per-model folder modeld made around it, if any
+    blake3 = CharField(null=True, index=True)  # the file's (or a folder model's primary) hash
+    size = BigIntegerField(null=True)
+    status = CharField(default="ok", index=True)  # ok | broken | missing, as of the last look
+    reason = TextField(null=True)
+    created_at = FloatField()
+    verified_at = FloatField(null=True)
+
+    class Meta:
+        table_name = "links"
+        indexes = ((("app", "model_id"), False),)
+
+
+register_tables(LinkRecord)
+
+# state keys: where the library and each app were last seen (to notice a move)
+LIBRARY_ROOT_KEY = "links.library_root"
+APP_ROOT_KEY = "links.app_root.{}"
+ORPHANS_KEY = "links.orphaned"
+
+_CHUNK = 400  # stays under SQLite's bound-parameter limit
+
+
+def ensure_table() -> None:
+    """Create the table when the index was opened before this module was imported."""
+    database.create_tables([LinkRecord], safe=True)
+
+
+def chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def rows_for_models(model_ids: Iterable[str]) -> list[LinkRecord]:
+    rows: list[LinkRecord] = []
+    for part in chunks(list(model_ids)):
+        rows.extend(LinkRecord.select().where(LinkRecord.model_id.in_(part)))
+    return rows
+
+
+def all_rows() -> list[LinkRecord]:
+    return list(LinkRecord.select().order_by(LinkRecord.pk))
+
+
+def row_at(path: str) -> LinkRecord | None:
+    return LinkRecord.get_or_none(LinkRecord.path == path)
+
+
+def register(
+    *,
+    app: str,
+    model_id: str,
+    path: str,
+    target: str,
+    source: str,
+    kind: str,
+    is_dir: bool,
+    group: str | None,
+    blake3: str | None,
+    size: int | None,
+) -> LinkRecord:
+    now = time.time()
+    return LinkRecord.create(
+        app=app,
+        model_id=model_id,
+        path=path,
+        target=target,
+        source=source,
+        kind=kind,
+        is_dir=is_dir,
+        group=group,
+        blake3=blake3,
+        size=size,
+        status="ok",
+        created_at=now,
+        verified_at=now,
+    )
+
+
+def delete_rows(pks: Iterable[int]) -> None:
+    for part in chunks(list(pks)):
+        LinkRecord.delete().where(LinkRecord.pk.in_(part)).execute()
+
+
+def set_statuses(updates: dict[int, tuple[str, str | None]], verified_at: float) -> None:
+    """Record the status each row was found in, grouped so 30,000 rows take a few statements."""
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for pk, value in updates.items():
+        groups.setdefault(value, []).append(pk)
+    for (status, reason), pks in groups.items():
+        for part in chunks(pks):
+            LinkRecord.update(status=status, reason=reason, verified_at=verified_at).where(
+                LinkRecord.pk.in_(part)
+            ).execute()
+
+
+def status_counts() -> dict[str, int]:
+    counts = {"ok": 0, "broken": 0, "missing": 0}
+    for status, count in (
+        LinkRecord.select(LinkRecord.status, LinkRecord.pk.count())
+        .group_by(LinkRecord.status)
+        .tuples()
+    ):
+        counts[status] = counts.get(status, 0) + count
+    return counts
+
+
+def stored_orphans() -> int:
+    return int(get_state(ORPHANS_KEY, "0") or 0)
+
+
+def store_orphans(count: int) -> None:
+    set_state(ORPHANS_KEY, str(count))
+
+
+def known_library_root() -> str | None:
+    return get_state(LIBRARY_ROOT_KEY)
+
+
+def remember_library_root(path: str) -> None:
+    set_state(LIBRARY_ROOT_KEY, path)
+
+
+def known_app_root(app: str) -> str | None:
+    return get_state(APP_ROOT_KEY.format(app))
+
+
+def remember_app_root(app: str, path: str) -> None:
+    set_state(APP_ROOT_KEY.format(app), path)

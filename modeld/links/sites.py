@@ -1,0 +1,164 @@
+"""The library and each configured app as one pass sees them: where, online, how to link."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from modeld.config import AppConfig
+from modeld.library.layout import library_available
+from modeld.links.canary import LinkMethod, LinkUnsupported, choose_method, probe
+from modeld.links.kinds import KINDS, AppKind, get_kind
+from modeld.links.mapping import folder_for, unnamed_folders, validated_folders
+from modeld.links.model import LibraryModel
+from modeld.links.overrides import parse_app_version
+from modeld.links.paths import is_within, join
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A mounted library: its configured root, the same resolved, and its device."""
+
+    root: str
+    real: str
+    device: int
+
+    @classmethod
+    def probe(cls, root: Path) -> Library | None:
+        """None when the library is not there (drive unmounted): then nothing may change."""
+        if not library_available(root):
+            return None
+        real = os.path.realpath(root)
+        return cls(str(root), real, os.stat(real).st_dev)
+
+    def target(self, model: LibraryModel, source: str) -> str:
+        """The library file or folder as users see it (the configured root)."""
+        return join(self.root, model.rel_path, source)
+
+    def real_target(self, model: LibraryModel, source: str) -> str:
+        """The same, resolved: what link text is computed from."""
+        return join(self.real, model.rel_path, source)
+
+    def contains(self, path: str) -> bool:
+        return is_within(path, self.real) or is_within(path, self.root)
+
+
+class AppSite:
+    """One `[[app]]`: its kind, its folders (discovered once per full pass), how links are made.
+
+    The link method is decided per device by a canary in the folder itself, so
+    a models/ subfolder that is a symlink to another drive gets what works there.
+    """
+
+    def __init__(self, app: AppConfig, library: Library):
+        self.app = app
+        self.name = app.name
+        self.library = library
+        kind = get_kind(app.kind)
+        self.kind: AppKind | None = kind
+        self.error = (
+            None if kind else f"unknown kind {app.kind!r} (known: {', '.join(sorted(KINDS))})"
+        )
+        self.root = str(app.path)
+        self.models_dir = str(kind.models_dir(app.path)) if kind else self.root
+        self.configured = validated_folders(app.name, app.folders)
+        self.available: frozenset[str] = frozenset()
+        self.version_text: str | None = app.version
+        self.version = parse_app_version(app.version)
+        self._methods: dict[int, LinkMethod | LinkUnsupported] = {}
+        self._folder_errors: dict[str, str | None] = {}
+        self.discover()
+
+    @property
+    def online(self) -> bool:
+        """The app's folder exists: a missing one may be an unmounted drive, so nothing is made."""
+        return self.error is None and os.path.isdir(self.root)
+
+    def discover(self) -> None:
+        """Re-read the folders under models/ and the app version; forget cached link methods."""
+        self._methods.clear()
+        self._folder_errors.clear()
+        if not self.online or self.kind is None:
+            return
+        try:
+            with os.scandir(self.models_dir) as entries:
+                self.available = frozenset(
+                    e.name for e in entries if not e.name.startswith(".") and e.is_dir()
+                )
+        except OSError:
+            self.available = frozenset()
+        if not self.app.version:
+            self.version_text = self.kind.detect_version(Path(self.root))
+            self.version = parse_app_version(self.version_text)
+        extra = unnamed_folders(self.kind, self.available, self.configured)
+        if extra:
+            log.info(
+                "app %s: folders %s found under %s; map a model_type or family to one "
+                "with [app.folders]",
+                self.name,
+                ", ".join(extra),
+                self.models_dir,
+            )
+
+    def folder_for(self, model: LibraryModel) -> str | None:
+        if self.kind is None:
+            return None
+        return folder_for(self.kind, model, self.configured, self.available)
+
+    def folder_path(self, folder: str) -> str:
+        return join(self.models_dir, folder)
+
+    def method_for(self, folder: str) -> LinkMethod:
+        """Make `folder` (inside the app) if needed, and say how to link into it.
+
+        Raises LinkUnsupported with the reason when nothing works there, or when
+        the folder leads into the library itself (linking there would write
+        into the library).
+        """
+        if not self.online:
+            raise LinkUnsupported(f"app folder {self.root} is not there")
+        if not is_within(folder, self.models_dir):
+            raise LinkUnsupported(f"{folder} is outside {self.models_dir}")
+        os.makedirs(folder, exist_ok=True)
+        problem = self._folder_errors.get(folder, "")
+        if problem == "":
+            real = os.path.realpath(folder)
+            problem = (
+                f"{folder} leads into the library ({real}); not linking there"
+                if self.library.contains(real)
+                else None
+            )
+            self._folder_errors[folder] = problem
+        if problem:
+            raise LinkUnsupported(problem)
+        device = os.stat(folder).st_dev
+        method = self._methods.get(device)
+        if method is None:
+            support = probe(folder)
+            try:
+                method = choose_method(self.app.link, support, device == self.library.device)
+                log.debug("app %s: %s links in %s", self.name, method.kind, folder)
+            except LinkUnsupported as exc:
+                method = LinkUnsupported(f"cannot link into {folder}: {exc}")
+                log.warning("app %s: %s", self.name, method)
+            self._methods[device] = method
+        if isinstance(method, LinkUnsupported):
+            raise method
+        return method
+
+    def describe(self) -> dict:
+        methods = {m.kind for m in self._methods.values() if isinstance(m, LinkMethod)}
+        return {
+            "name": self.name,
+            "kind": self.app.kind,
+            "path": self.root,
+            "state": "error" if self.error else ("online" if self.online else "offline"),
+            "error": self.error,
+            "version": self.version_text,
+            "link": "/".join(sorted(methods)) or None,
+            "folders": sorted(self.available),
+        }
