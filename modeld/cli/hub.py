@@ -1,0 +1,80 @@
+"""`modeld hub lookup [MODEL_ID|--all]`: Hugging Face enrichment, now, in this process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from modeld.cli.context import EXIT_FAILURE, EXIT_OK, CliError, add_json_flag, print_json
+
+
+def register(subparsers) -> None:
+    hub = subparsers.add_parser("hub", help="Hugging Face metadata")
+    commands = hub.add_subparsers(dest="hub_command", metavar="COMMAND")
+    commands.required = True
+    lookup = commands.add_parser(
+        "lookup",
+        help="run Hugging Face enrichment now",
+        description="Find each model's Hugging Face repo from local clues; confirm by sha256.",
+    )
+    target = lookup.add_mutually_exclusive_group(required=True)
+    target.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model (id or prefix)")
+    target.add_argument("--all", action="store_true", help="every model without a confirmed match")
+    lookup.add_argument(
+        "--refresh", action="store_true", help="ignore cached answers and existing matches"
+    )
+    add_json_flag(lookup)
+    lookup.set_defaults(handler=run_lookup)
+
+
+def run_lookup(args: argparse.Namespace, ctx) -> int:
+    from modeld.hub.enricher import STATUS_FAILED, STATUS_PENDING, HubDisabled, HubEnricher
+    from modeld.library.index import get_model
+
+    ctx.open_index()
+    model_ids = None
+    if args.model_id:
+        record = get_model(args.model_id)
+        if record is None:
+            raise CliError(f"no model with id {args.model_id!r}")
+        model_ids = [record.model_id]
+    elif args.refresh:
+        from modeld.library.db import ModelRecord
+
+        model_ids = [row.model_id for row in ModelRecord.select(ModelRecord.model_id)]
+    enricher = HubEnricher(ctx.config)
+    # a human sees each model as it is done; --json prints one document at the end
+    progress = None if args.json else (lambda result: print(_line(result), flush=True))
+    try:
+        results = enricher.lookup_now(model_ids, refresh=args.refresh, on_result=progress)
+    except HubDisabled as exc:
+        raise CliError(f"hub lookups are disabled: {exc}") from exc
+    if args.json:
+        print_json({"results": results, "requests": enricher.client.requests})
+    elif not results:
+        print("nothing to look up")
+    unfinished = [r for r in results if r["status"] in (STATUS_PENDING, STATUS_FAILED)]
+    if unfinished:
+        first = unfinished[0]
+        reason = first["error"] or first["status"]
+        print(f"modeld: {len(unfinished)} lookup(s) not finished: {reason}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _line(result: dict) -> str:
+    head = f"{result['id'][:12]}  {result['name'] or '?'}: "
+    status = result["status"]
+    if status == "confirmed":
+        hub = result["hub"] or {}
+        return head + f"{hub.get('repo_id')} ({hub.get('path')}, confirmed by sha256)"
+    if status == "unconfirmed":
+        names = ", ".join(s["repo_id"] for s in result["suggestions"][:3])
+        return head + f"no confirmed match; unconfirmed: {names}"
+    if status == "not_found":
+        return head + "not found on the Hub"
+    if status == "pending":
+        retry = result.get("retry_in")
+        when = f"; next try in {retry:.0f} s" if isinstance(retry, int | float) else ""
+        return head + f"Hub unreachable, pending{when}"
+    return head + f"{status}" + (f": {result['error']}" if result.get("error") else "")

@@ -1,0 +1,78 @@
+"""Which models still wait for a Hub lookup, so a scheduled job can retry them.
+
+metadata.json holds each model's lookup state (`hub_lookup`) as the source of
+truth; this table mirrors it in the index so "what is due?" is one query.
+A model with no row and no `hub` was never looked up (imported while the
+hub was disabled or unreachable, or the index was rebuilt) and is due too.
+"""
+
+from __future__ import annotations
+
+import time
+
+from peewee import CharField, FloatField, IntegerField, TextField
+
+from modeld.library.db import IndexModel, ModelRecord, register_tables
+
+PENDING = "pending"  # the Hub could not be asked; retry
+DONE = "done"  # confirmed
+MISS = "miss"  # asked, not found; retried once the cached miss expires
+
+
+class HubLookupRecord(IndexModel):
+    model_id = CharField(primary_key=True)
+    state = CharField(index=True)
+    attempts = IntegerField(default=0)
+    last_attempt = FloatField(null=True)  # unix time
+    error = TextField(null=True)
+
+    class Meta:
+        table_name = "hub_lookups"
+
+
+register_tables(HubLookupRecord)
+
+
+def record_state(
+    model_id: str, state: str, *, attempts: int, last_attempt: float, error: str | None = None
+) -> None:
+    HubLookupRecord.insert(
+        model_id=model_id,
+        state=state,
+        attempts=attempts,
+        last_attempt=last_attempt,
+        error=error,
+    ).on_conflict_replace().execute()
+
+
+def mark_pending(model_id: str) -> None:
+    """Note a model as waiting, unless it already has a state (which says more)."""
+    HubLookupRecord.insert(model_id=model_id, state=PENDING).on_conflict_ignore().execute()
+
+
+def due_model_ids(miss_ttl_seconds: float, now: float | None = None) -> list[str]:
+    """Models to look up: pending ones, never-tried ones, and misses older than the TTL."""
+    now = time.time() if now is None else now
+    settled = HubLookupRecord.select(HubLookupRecord.model_id).where(
+        (HubLookupRecord.state == DONE)
+        | (
+            (HubLookupRecord.state == MISS)
+            & (HubLookupRecord.last_attempt > now - miss_ttl_seconds)
+        )
+    )
+    query = (
+        ModelRecord.select(ModelRecord.model_id)
+        .where(ModelRecord.hub.is_null() & ModelRecord.model_id.not_in(settled))
+        .order_by(ModelRecord.imported_at)
+    )
+    return [row.model_id for row in query]
+
+
+def pending_count() -> int:
+    return HubLookupRecord.select().where(HubLookupRecord.state == PENDING).count()
+
+
+def forget_missing_models() -> int:
+    """Drop rows of models that are gone from the index."""
+    known = ModelRecord.select(ModelRecord.model_id)
+    return HubLookupRecord.delete().where(HubLookupRecord.model_id.not_in(known)).execute()
