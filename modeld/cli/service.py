@@ -79,19 +79,28 @@ def _record(host):
 
 
 def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
-    from modeld.service.managers import launcher_problem, transient_launcher_note
+    from modeld.service.managers import (
+        current_launcher,
+        launcher_problem,
+        transient_launcher_note,
+    )
     from modeld.service.plan import ServiceSpec, apply
 
     if not sys.executable:
         raise CliError("cannot tell which Python interpreter runs modeld")
     config = ctx.config  # an invalid config is refused here, not in a crash-looping service
     config_file = Path(os.path.abspath(config.source)) if config.source else None
-    spec = ServiceSpec.for_interpreter(
-        sys.executable, config_file, tray=config.tray.enabled and not args.no_tray
+    spec = ServiceSpec(
+        launcher=current_launcher(),
+        config_file=config_file,
+        tray=config.tray.enabled and not args.no_tray,
     )
     host = current_host()
     manager = _manager(host)
-    plan = manager.plan_install(spec, _record(host))
+    try:
+        plan = manager.plan_install(spec, _record(host))
+    except ValueError as exc:  # a path that cannot be written into a unit file
+        raise CliError(str(exc)) from exc
     if note := transient_launcher_note(spec, host.home):
         plan.notes.append(note)
     unavailable = manager.unavailable()

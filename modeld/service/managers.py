@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,17 +30,31 @@ def manager_for(host: Host, runner: Runner = run_command) -> Manager:
     )
 
 
+def current_launcher() -> tuple[str, ...]:
+    """How a service should start the modeld that is running now.
+
+    Normally `<interpreter> -m modeld`. The Debian package's /usr/bin/modeld
+    puts a private library folder on sys.path, which `python3 -m modeld` would
+    not see, so when that launcher is running, the service runs it instead.
+    """
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if script and getattr(main, "MODELD_PACKAGED_LAUNCHER", False):
+        return (os.path.realpath(script),)
+    return (sys.executable, "-m", "modeld")
+
+
 def launcher_problem(spec: ServiceSpec, home: Path) -> str | None:
-    """Why the service's interpreter could not import modeld, or None if it can.
+    """Why the service's command could not start modeld, or None if it can.
 
     The service starts in / with a bare environment, not in this shell: a
     modeld that is importable here only thanks to the current folder or
-    $PYTHONPATH would crash-loop there. So ask that interpreter, the same way.
+    $PYTHONPATH would crash-loop there. So run `modeld --version` that way.
     """
     python = spec.launcher[0]
     try:
         done = subprocess.run(
-            [python, "-c", "import modeld.cli"],
+            [*spec.launcher, "--version"],
             cwd="/",
             env={"HOME": str(home), "PATH": os.defpath},
             capture_output=True,
@@ -53,7 +68,7 @@ def launcher_problem(spec: ServiceSpec, home: Path) -> str | None:
         return None
     last_line = (done.stderr.strip().splitlines() or ["?"])[-1]
     return (
-        f"the service would run {python}, which cannot import modeld outside this shell "
+        f"the service would run {python}, which cannot start modeld outside this shell "
         f"({last_line}). Install modeld into an environment of its own, e.g. "
         "`pipx install modeld`, and run `modeld service install` from there."
     )

@@ -68,8 +68,8 @@ class ServiceSpec:
 
     @classmethod
     def for_interpreter(cls, python: str, config_file: Path | None, tray: bool) -> ServiceSpec:
-        # `python -m modeld`, not the `modeld` script: the interpreter path is
-        # what ties the service to the environment modeld is installed in
+        # `python -m modeld`, not the `modeld` script on PATH: the absolute
+        # interpreter path is what ties the service to modeld's environment
         return cls(launcher=(python, "-m", "modeld"), config_file=config_file, tray=tray)
 
     def command(self, subcommand: str) -> list[str]:

@@ -67,14 +67,24 @@ _HARDENING = (
 )
 
 
-def quote_arg(arg: str) -> str:
-    """One ExecStart= argument in systemd's syntax (systemd.service(5), "Command lines").
+def quote_arg(arg: str, executable: bool = False) -> str:
+    """One ExecStart= word in systemd's syntax (systemd.service(5), "Command lines").
 
-    ``%`` starts a specifier and ``$`` a variable, so both are doubled; an
-    argument with blanks, quotes or backslashes is double-quoted with C escapes.
+    ``%`` starts a specifier everywhere, so it is doubled. In the arguments
+    ``$`` starts a variable (doubled too) and a word with blanks, quotes or
+    backslashes is double-quoted with C escapes. The executable path is not
+    variable-expanded, and systemd refuses one that holds quotes or
+    backslashes ("Executable name contains special characters").
     """
     if any(ord(ch) < 0x20 or ch == "\x7f" for ch in arg):
         raise ValueError(f"a control character cannot be put in a unit file: {arg!r}")
+    if executable:
+        if any(ch in arg for ch in "\"'\\"):
+            raise ValueError(
+                f"systemd does not accept quotes or backslashes in a program path: {arg}"
+            )
+        escaped = arg.replace("%", "%%")
+        return f'"{escaped}"' if any(ch in arg for ch in " \t;") else escaped
     escaped = arg.replace("%", "%%").replace("$", "$$")
     if arg and not any(ch in arg for ch in " \t\"'\\;"):
         return escaped
@@ -82,7 +92,8 @@ def quote_arg(arg: str) -> str:
 
 
 def command_line(argv: list[str]) -> str:
-    return " ".join(quote_arg(a) for a in argv)
+    program, *arguments = argv
+    return " ".join([quote_arg(program, executable=True), *map(quote_arg, arguments)])
 
 
 def desktop_exec(argv: list[str]) -> str:
