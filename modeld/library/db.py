@@ -9,9 +9,7 @@ table registered through `register_tables`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from peewee import (
     AutoField,
@@ -158,15 +156,3 @@ def get_state(key: str, default: str | None = None) -> str | None:
 
 def set_state(key: str, value: str) -> None:
     StateEntry.insert(key=key, value=value).on_conflict_replace().execute()
-
-
-def search_row(record: ModelRecord, file_names: Iterable[str]) -> dict[str, Any]:
-    return {
-        "rowid": record.pk,
-        "name": record.name,
-        "model_type": record.model_type,
-        "family": record.family,
-        "tags": " ".join(record.tag_list),
-        "files": " ".join(file_names),
-        "description": record.description or "",
-    }

@@ -72,14 +72,15 @@ def scan_library(
     the index does not know yet are read.
     """
     report = ScanReport()
-    known = {rel for (rel,) in ModelRecord.select(ModelRecord.rel_path).tuples()}
+    rel_by_id = dict(ModelRecord.select(ModelRecord.model_id, ModelRecord.rel_path).tuples())
+    known = set(rel_by_id.values())
     seen: set[str] = set()
     batch: list[Path] = []
 
     def flush() -> None:
         with database.atomic():
             for folder in batch:
-                if _index_folder(root, folder, report):
+                if _index_folder(root, folder, report, rel_by_id):
                     seen.add(folder.relative_to(root).as_posix())
         batch.clear()
 
@@ -107,7 +108,7 @@ def scan_library(
     return report
 
 
-def _index_folder(root: Path, folder: Path, report: ScanReport) -> bool:
+def _index_folder(root: Path, folder: Path, report: ScanReport, rel_by_id: dict[str, str]) -> bool:
     try:
         meta = read_metadata(folder)
     except (OSError, ValueError) as exc:
@@ -119,13 +120,12 @@ def _index_folder(root: Path, folder: Path, report: ScanReport) -> bool:
             {"path": str(folder), "reason": f"files missing: {', '.join(missing[:5])}"}
         )
         return False
-    existing = ModelRecord.get_or_none(ModelRecord.model_id == meta.id)
-    moved = existing is not None and existing.rel_path != folder.relative_to(root).as_posix()
-    if moved and os.path.isfile(root / existing.rel_path / METADATA_NAME):
-        report.skipped.append(
-            {"path": str(folder), "reason": f"same id as {root / existing.rel_path}"}
-        )
+    rel = folder.relative_to(root).as_posix()
+    other = rel_by_id.get(meta.id)
+    if other is not None and other != rel and os.path.isfile(root / other / METADATA_NAME):
+        report.skipped.append({"path": str(folder), "reason": f"same id as {root / other}"})
         return False
     index.upsert_model(root, folder, meta)
+    rel_by_id[meta.id] = rel
     report.indexed += 1
     return True
