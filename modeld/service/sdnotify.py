@@ -73,34 +73,28 @@ def _one_line(text: str) -> str:
 class Notifier:
     """Sends sd_notify messages to the service manager, if there is one.
 
-    Build it once at start-up with `Notifier.from_environment()`, which also
-    removes the variables from the environment so that child processes do not
-    inherit them and talk to systemd on the daemon's behalf.
+    Build it once at start-up: `Notifier()` reads the process environment and
+    then removes the variables from it, so that child processes do not inherit
+    them and talk to systemd on the daemon's behalf (as sd_notify's
+    unset_environment does).
     """
 
-    def __init__(self, address: str | None, watchdog_usec: int | None = None):
-        self._address = socket_address(address) if address else None
-        self._display_address = address
-        self._watchdog_usec = watchdog_usec
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._warned = False
-
-    @classmethod
-    def from_environment(
-        cls, environ: MutableMapping[str, str] | None = None, unset: bool = True
-    ) -> Notifier:
+    def __init__(self, environ: MutableMapping[str, str] | None = None, unset: bool = True):
         environ = os.environ if environ is None else environ
         address = environ.get(NOTIFY_SOCKET) or None
         if address is not None and not address.startswith(("/", "@")):
             # e.g. "vsock:..." (systemd >= 254, inside VMs): not ours to speak
             log.warning("unsupported %s=%r: notifications disabled", NOTIFY_SOCKET, address)
             address = None
-        usec = watchdog_usec(environ, os.getpid())
+        self._watchdog_usec = watchdog_usec(environ, os.getpid())
         if unset:
             for name in (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID):
                 environ.pop(name, None)
-        return cls(address, usec)
+        self._address = socket_address(address) if address else None
+        self._display_address = address
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._warned = False
 
     @property
     def enabled(self) -> bool:

@@ -35,7 +35,7 @@ def received(sock: socket.socket) -> list[str]:
 
 def test_messages_arrive_as_systemd_reads_them(notify_socket):
     path, sock = notify_socket
-    notifier = Notifier.from_environment({"NOTIFY_SOCKET": path})
+    notifier = Notifier({"NOTIFY_SOCKET": path})
     assert notifier.enabled
 
     assert notifier.ready(status="watching 2 folders")
@@ -53,7 +53,7 @@ def test_messages_arrive_as_systemd_reads_them(notify_socket):
 
 def test_a_status_with_newlines_stays_one_assignment(notify_socket):
     path, sock = notify_socket
-    notifier = Notifier(path)
+    notifier = Notifier({"NOTIFY_SOCKET": path})
     notifier.status("first line\nREADY=1\n\tthird")
     assert received(sock) == ["STATUS=first line READY=1 third"]
 
@@ -63,7 +63,7 @@ def test_abstract_socket_name_starting_with_at():
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(b"\0" + name.encode())
         sock.settimeout(5)
-        notifier = Notifier.from_environment({"NOTIFY_SOCKET": "@" + name})
+        notifier = Notifier({"NOTIFY_SOCKET": "@" + name})
         assert notifier.ready()
         assert received(sock) == ["READY=1"]
     assert socket_address("@x") == b"\0x"
@@ -73,12 +73,12 @@ def test_abstract_socket_name_starting_with_at():
 def test_the_environment_is_cleared_for_children(notify_socket):
     path, _ = notify_socket
     environ = {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "60000000", "WATCHDOG_PID": str(os.getpid())}
-    notifier = Notifier.from_environment(environ)
+    notifier = Notifier(environ)
     assert environ == {}
     assert notifier.watchdog_interval() == 30.0  # half of WatchdogSec=60
 
     kept = {"NOTIFY_SOCKET": path}
-    Notifier.from_environment(kept, unset=False)
+    Notifier(kept, unset=False)
     assert kept == {"NOTIFY_SOCKET": path}
 
 
@@ -103,13 +103,13 @@ def test_watchdog_enabled_rules(environ, expected):
 
 
 def test_no_watchdog_interval_without_a_notify_socket():
-    notifier = Notifier.from_environment({"WATCHDOG_USEC": "60000000"})
+    notifier = Notifier({"WATCHDOG_USEC": "60000000"})
     assert not notifier.enabled
     assert notifier.watchdog_interval() is None
 
 
 def test_outside_systemd_every_call_is_a_no_op():
-    notifier = Notifier.from_environment({})
+    notifier = Notifier({})
     assert not notifier.enabled
     assert notifier.ready() is False
     assert notifier.watchdog_ping() is False
@@ -118,7 +118,7 @@ def test_outside_systemd_every_call_is_a_no_op():
 
 def test_a_vanished_manager_is_logged_once_and_never_raises(notify_socket, caplog):
     path, sock = notify_socket
-    notifier = Notifier(path)
+    notifier = Notifier({"NOTIFY_SOCKET": path})
     sock.close()
     Path(path).unlink()
     with caplog.at_level(logging.WARNING, logger="modeld.service.sdnotify"):
@@ -130,14 +130,14 @@ def test_a_vanished_manager_is_logged_once_and_never_raises(notify_socket, caplo
 
 def test_unsupported_socket_kinds_disable_notifications(caplog):
     with caplog.at_level(logging.WARNING, logger="modeld.service.sdnotify"):
-        notifier = Notifier.from_environment({"NOTIFY_SOCKET": "vsock:2:1234"})
+        notifier = Notifier({"NOTIFY_SOCKET": "vsock:2:1234"})
     assert not notifier.enabled
     assert "unsupported" in caplog.text
 
 
 def test_pings_from_several_threads_all_arrive(notify_socket):
     path, sock = notify_socket
-    notifier = Notifier(path)
+    notifier = Notifier({"NOTIFY_SOCKET": path})
     threads = [threading.Thread(target=notifier.watchdog_ping) for _ in range(8)]
     for thread in threads:
         thread.start()
