@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modeld.library.db import open_index  # noqa: E402
-from modeld.library.deepscan import scan_library  # noqa: E402
-from modeld.library.metadata import FileEntry, ModelMeta  # noqa: E402
-from modeld.library.search import search  # noqa: E402
+from modeld.library.db import open_index
+from modeld.library.deepscan import scan_library
+from modeld.library.metadata import FileEntry, ModelMeta
+from modeld.library.search import search
 
 FAMILIES = {
     "llm": ["llama", "qwen", "mistral", "gemma", "phi"],
@@ -36,11 +36,40 @@ FAMILIES = {
     "lora": ["sd15", "sdxl", "flux"],
     "vae": ["sd15", "sdxl"],
 }
-WORDS = ["Instruct", "Chat", "Coder", "Vision", "Turbo", "Lightning", "Realistic", "Anime",
-         "Pony", "Juggernaut", "DreamShaper", "Detail", "Tweaker", "Base", "Hermes", "Dolphin"]
+WORDS = [
+    "Instruct",
+    "Chat",
+    "Coder",
+    "Vision",
+    "Turbo",
+    "Lightning",
+    "Realistic",
+    "Anime",
+    "Pony",
+    "Juggernaut",
+    "DreamShaper",
+    "Detail",
+    "Tweaker",
+    "Base",
+    "Hermes",
+    "Dolphin",
+]
 QUANTS = ["Q4_K_M", "Q5_K_S", "Q8_0", "IQ3_XS", "F16"]
-QUERIES = ["instruct", "llama", "q4_k_m", "sdxl", "detail tweaker", "struc", "juggernaut xl",
-           "qwen coder", "7b", "anime pony", "lightning", "hermes q8_0", "nothing-matches-this"]
+QUERIES = [
+    "instruct",
+    "llama",
+    "q4_k_m",
+    "sdxl",
+    "detail tweaker",
+    "struc",
+    "juggernaut xl",
+    "qwen coder",
+    "7b",
+    "anime pony",
+    "lightning",
+    "hermes q8_0",
+    "nothing-matches-this",
+]
 
 
 def synthesize(root: Path, count: int, seed: int = 7) -> None:
@@ -132,8 +161,10 @@ def main() -> None:
         latencies.sort()
         p50 = statistics.median(latencies)
         p99 = latencies[int(len(latencies) * 0.99) - 1]
-        print(f"search() in-process over {len(latencies)} queries: p50 {p50:.2f} ms, "
-              f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms  (target p99 <= 10 ms)")
+        print(
+            f"search() in-process over {len(latencies)} queries: p50 {p50:.2f} ms, "
+            f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms  (target p99 <= 10 ms)"
+        )
         db.close()
 
         config = work / "config.toml"
@@ -143,8 +174,16 @@ def main() -> None:
             for _ in range(5):
                 started = time.perf_counter()
                 subprocess.run(
-                    [sys.executable, "-m", "modeld", "--config", str(config), "search", query,
-                     "--json"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "modeld",
+                        "--config",
+                        str(config),
+                        "search",
+                        query,
+                        "--json",
+                    ],
                     stdout=subprocess.DEVNULL,
                     check=True,
                 )
@@ -152,8 +191,10 @@ def main() -> None:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         bare = (time.perf_counter() - started) * 1000
-        print(f"`modeld search --json` whole CLI call: median {statistics.median(cli):.0f} ms, "
-              f"max {max(cli):.0f} ms  (target <= 250 ms; bare python start {bare:.0f} ms)")
+        print(
+            f"`modeld search --json` whole CLI call: median {statistics.median(cli):.0f} ms, "
+            f"max {max(cli):.0f} ms  (target <= 250 ms; bare python start {bare:.0f} ms)"
+        )
         print("tokenizers on 'Llama-3-8B-Instruct.Q4_K_M.gguf':")
         for line in tokenizer_comparison():
             print(line)
