@@ -1,0 +1,129 @@
+"""Start a real `modeld run` the way systemd does and listen to what it tells systemd.
+
+Shared by the sd_notify end-to-end test and the packaging smoke tests (which
+load this file by path): a bound AF_UNIX datagram socket is the NOTIFY_SOCKET,
+exactly as systemd's manager provides it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+# bounds for a hung daemon, not timing assertions: a healthy start takes ~1 s
+START_BOUND = 60.0
+STOP_BOUND = 40.0
+
+
+class NotifyListener:
+    """A datagram socket in a short /tmp path (sun_path is at most 108 bytes)."""
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(dir="/tmp", prefix="ntf-")
+        self.path = os.path.join(self.folder, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages: list[list[str]] = []
+
+    def wait_for(
+        self, field: str, bound: float, process: subprocess.Popen | None = None
+    ) -> list[str]:
+        """Read datagrams until one carries `field` (e.g. "READY=1"); returns that message.
+
+        Gives up after `bound` seconds, or as soon as `process` has exited.
+        """
+        self.sock.settimeout(0.2)
+        deadline = time.monotonic() + bound
+        while time.monotonic() < deadline:
+            try:
+                data = self.sock.recv(4096)
+            except TimeoutError:
+                if process is not None and process.poll() is not None:
+                    break
+                continue
+            message = data.decode().split("\n")
+            self.messages.append(message)
+            if field in message:
+                return message
+        seen = [m for message in self.messages for m in message]
+        raise AssertionError(f"no {field} (bound {bound} s, or the process ended); got {seen}")
+
+    def close(self) -> None:
+        self.sock.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __enter__(self) -> NotifyListener:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_config(folder: Path) -> tuple[Path, Path]:
+    """A config that keeps everything inside `folder` (state in a short /tmp dir); offline."""
+    state = Path(tempfile.mkdtemp(dir="/tmp", prefix="mds-"))
+    drop = folder / "drop"
+    drop.mkdir(parents=True, exist_ok=True)
+    config = folder / "config.toml"
+    config.write_text(
+        f'[library]\nroot = "{folder / "library"}"\n\n'
+        f'[daemon]\nstate_dir = "{state}"\n\n'
+        f'[[watch]]\npath = "{drop}"\nmode = "move"\n\n'
+        "[hub]\nenabled = false\n\n[tray]\nenabled = false\n"
+    )
+    return config, state
+
+
+def service_environment(home: Path, notify_path: str, watchdog_usec: int | None) -> dict[str, str]:
+    """What systemd gives a user service: a small environment plus the notify variables."""
+    env = {
+        "PATH": os.defpath,
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "NOTIFY_SOCKET": notify_path,
+        "HF_HUB_OFFLINE": "1",
+        "XDG_RUNTIME_DIR": str(home),
+    }
+    if watchdog_usec is not None:
+        env["WATCHDOG_USEC"] = str(watchdog_usec)
+    return env
+
+
+def run_until_ready(
+    command: list[str], config: Path, home: Path, listener: NotifyListener, watchdog_usec=None
+) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [*command, "--config", str(config), "run"],
+        env=service_environment(home, listener.path, watchdog_usec),
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        listener.wait_for("READY=1", START_BOUND, process)
+    except AssertionError:
+        process.kill()
+        _, stderr = process.communicate(timeout=STOP_BOUND)
+        raise AssertionError(f"modeld never became ready; stderr:\n{stderr}") from None
+    return process
+
+
+def stop(process: subprocess.Popen, listener: NotifyListener) -> tuple[int, str]:
+    """SIGTERM, as `systemctl stop` sends; returns (exit code, stderr)."""
+    process.send_signal(signal.SIGTERM)
+    listener.wait_for("STOPPING=1", STOP_BOUND, process)
+    try:
+        _, stderr = process.communicate(timeout=STOP_BOUND)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        raise AssertionError(f"modeld did not exit after SIGTERM; stderr:\n{stderr}") from None
+    return process.returncode, stderr

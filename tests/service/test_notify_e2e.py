@@ -1,0 +1,67 @@
+"""sd_notify end to end: a real `modeld run` reports to a real NOTIFY_SOCKET.
+
+READY=1 must come only once the daemon can answer (control socket up), then
+WATCHDOG=1 pings at the pace WATCHDOG_USEC asks for, then STOPPING=1 on
+SIGTERM, and a clean exit 0, as systemd's Type=notify + WatchdogSec expect.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+from daemon_process import NotifyListener, run_until_ready, stop, write_config
+
+from modeld.control.client import call
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ready_watchdog_stopping_from_a_real_daemon(tmp_path):
+    config, state = write_config(tmp_path)
+    try:
+        with NotifyListener() as listener:
+            process = run_until_ready(
+                [sys.executable, "-m", "modeld"],
+                config,
+                tmp_path,
+                listener,
+                watchdog_usec=2_000_000,  # WatchdogSec=2: pings every second or faster
+            )
+            try:
+                # ready means ready: the control socket already answers
+                status = call(state / "modeld.sock", "status", timeout=10)
+                assert status["state"] == "running"
+                assert status["pid"] == process.pid
+                listener.wait_for("WATCHDOG=1", 30)
+                listener.wait_for("WATCHDOG=1", 30)
+            finally:
+                code, stderr = stop(process, listener)
+            assert code == 0, stderr
+
+            fields = [field for message in listener.messages for field in message]
+            ready = fields.index("READY=1")
+            first_ping = fields.index("WATCHDOG=1")
+            stopping = fields.index("STOPPING=1")
+            assert ready < first_ping < stopping
+            assert fields.count("READY=1") == 1
+            assert "WATCHDOG=1" not in fields[stopping:]
+            assert any(f.startswith("STATUS=") for f in fields[:stopping])
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_no_watchdog_pings_unless_asked(tmp_path):
+    config, state = write_config(tmp_path)
+    try:
+        with NotifyListener() as listener:
+            process = run_until_ready([sys.executable, "-m", "modeld"], config, tmp_path, listener)
+            call(state / "modeld.sock", "status", timeout=10)
+            code, stderr = stop(process, listener)
+            assert code == 0, stderr
+            fields = [field for message in listener.messages for field in message]
+            assert "WATCHDOG=1" not in fields
+            assert fields.count("STOPPING=1") == 1
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
