@@ -1,0 +1,60 @@
+import hashlib
+import os
+
+import blake3
+import pytest
+
+from modeld.ingest.hashing import CHUNK, copy_and_hash, hash_file
+
+
+@pytest.mark.parametrize("size", [0, 1, 4095, CHUNK, CHUNK * 3 + 17])
+def test_one_read_gives_both_digests(tmp_path, size):
+    data = os.urandom(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    seen = []
+    digests = hash_file(path, seen.append)
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert digests.blake3 == blake3.blake3(data).hexdigest()
+    assert digests.size == size == sum(seen)
+
+
+def test_copy_and_hash_writes_an_identical_flushed_copy(tmp_path):
+    data = os.urandom(CHUNK * 2 + 5)
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(data)
+    digests = copy_and_hash(source, target)
+    assert target.read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert source.read_bytes() == data
+
+
+def test_copy_never_overwrites_an_existing_file(tmp_path):
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(b"new")
+    target.write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        copy_and_hash(source, target)
+    assert target.read_bytes() == b"precious"
+
+
+def test_a_failed_copy_leaves_no_partial_file(tmp_path):
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(b"x" * 100)
+
+    def fail_midway(count: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        copy_and_hash(source, target, fail_midway)
+    assert not target.exists()
+    assert source.read_bytes() == b"x" * 100
+
+
+def test_symlinks_are_not_followed(tmp_path):
+    real = tmp_path / "real"
+    real.write_bytes(b"data")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(OSError):
+        hash_file(link)
