@@ -129,8 +129,8 @@ def test_name_collisions_between_different_content_get_a_suffix(importer, config
         name = "Model.safetensors" if n < 2 else "MODEL.safetensors"
         modelfiles.lora(home / folder / name, rank=4 + n)
     folders = []
-    for folder in ("one", "two", "three"):
-        report = importer.import_paths([home / folder], copy=False)
+    for folder, name in (("one", "Model"), ("two", "Model"), ("three", "MODEL")):
+        report = importer.import_paths([home / folder / f"{name}.safetensors"], copy=False)
         assert len(report.imported) == 1, report
         folders.append(Path(report.imported[0]["path"]))
     assert len({f.name.casefold() for f in folders}) == 3
