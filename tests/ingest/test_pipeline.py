@@ -126,17 +126,17 @@ def test_identical_content_is_stored_once(importer, config, drop):
 def test_name_collisions_between_different_content_get_a_suffix(importer, config, home):
     for n, folder in enumerate(("one", "two", "three")):
         (home / folder).mkdir()
-        name = "Model.safetensors" if n < 2 else "MODEL.safetensors"
+        name = "Detailer.safetensors" if n < 2 else "DETAILER.safetensors"
         modelfiles.lora(home / folder / name, rank=4 + n)
     folders = []
-    for folder, name in (("one", "Model"), ("two", "Model"), ("three", "MODEL")):
+    for folder, name in (("one", "Detailer"), ("two", "Detailer"), ("three", "DETAILER")):
         report = importer.import_paths([home / folder / f"{name}.safetensors"], copy=False)
         assert len(report.imported) == 1, report
         folders.append(Path(report.imported[0]["path"]))
     assert len({f.name.casefold() for f in folders}) == 3
-    assert folders[0].name == "Model"
-    assert folders[1].name.startswith("Model-") and len(folders[1].name) == len("Model-") + 4
-    assert folders[2].name.startswith("MODEL-")
+    assert folders[0].name == "Detailer"
+    assert folders[1].name.startswith("Detailer-") and len(folders[1].name) == len("Detailer-") + 4
+    assert folders[2].name.startswith("DETAILER-")
 
 
 def test_a_file_that_changes_while_hashing_is_not_imported(importer, config, drop):
