@@ -1,32 +1,179 @@
-"""Dispatch on the leading bytes to the right format parser."""
+"""Dispatch on the leading bytes to the right format parser.
+
+The extension is never trusted: a file is what its bytes say. When the bytes
+say "not a model", the refusal names what they are instead (an HTML page, a
+Git LFS pointer, a legacy GGML file...), since that tells the user what went
+wrong with the download.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
-from modeld.ingest.formats import Refused, SniffResult, Sniffed
+from modeld.ingest.formats import Dangerous, Malformed, Refused, Sniffed, SniffResult
+from modeld.ingest.formats.gguf import MAGIC as GGUF_MAGIC
+from modeld.ingest.formats.gguf import read_gguf
+from modeld.ingest.formats.onnx import looks_like_onnx, read_onnx
+from modeld.ingest.formats.pickles import (
+    looks_like_pickle,
+    looks_like_zip,
+    read_raw_pickle,
+    read_torch_zip,
+    walk_stream,
+)
+from modeld.ingest.formats.safetensors import looks_like_safetensors, read_safetensors
+
+log = logging.getLogger(__name__)
+
+HEAD_BYTES = 512
+# first opcodes of protocol 0/1 pickles (GLOBAL, MARK, empty containers, INST...)
+_OLD_PICKLE_STARTS = frozenset(b"c(}])i")
+
+
+def open_regular(path: Path) -> tuple[BinaryIO, int] | Refused:
+    """Open without blocking on FIFOs or devices; refuse anything but a regular file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return Refused(f"cannot open: {exc.strerror}", retry=exc.errno in _TRANSIENT)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return Refused(f"not a regular file ({file_kind(info.st_mode)})")
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    return "not a regular file"
+
+
+_TRANSIENT = {5, 11, 16, 110, 112, 116}  # EIO EAGAIN EBUSY ETIMEDOUT EHOSTDOWN ESTALE
 
 
 def sniff_file(path: Path) -> SniffResult:
+    opened = open_regular(path)
+    if isinstance(opened, Refused):
+        return opened
+    handle, size = opened
+    with handle:
+        try:
+            return sniff_handle(handle, size, path.name)
+        except Malformed as exc:
+            return Refused(exc.reason, retry=exc.retry)
+        except OSError as exc:
+            return Refused(f"cannot read: {exc.strerror or exc}", retry=exc.errno in _TRANSIENT)
+        except Exception:  # a parser bug must not stop the daemon
+            log.exception("unexpected error while sniffing %s", path)
+            return Refused("could not parse this file (internal error; see the log)")
+
+
+def sniff_handle(handle: BinaryIO, size: int, name: str) -> SniffResult:
+    """What the bytes are; raises Malformed for a broken file of a known format."""
+    if size == 0:
+        return Refused("empty file (0 bytes)")
+    head = handle.read(HEAD_BYTES)
+    handle.seek(0)
+    if head.startswith(GGUF_MAGIC):
+        return Sniffed("gguf", read_gguf(handle, size))
+    if looks_like_safetensors(head):
+        return Sniffed("safetensors", read_safetensors(handle, size))
+    if looks_like_zip(head):
+        return _pickle_result(read_torch_zip(handle, size, name))
+    if looks_like_pickle(head):
+        return _pickle_result(read_raw_pickle(handle, size, name))
+    if looks_like_onnx(head):
+        return Sniffed("onnx", read_onnx(handle, size))
+    if head[:1] and head[0] in _OLD_PICKLE_STARTS and _parses_as_pickle(handle, size):
+        return _pickle_result(read_raw_pickle(handle, size, name))
+    return Refused(_unknown_reason(head, name))
+
+
+def _pickle_result(result: dict | Dangerous) -> SniffResult:
+    return result if isinstance(result, Dangerous) else Sniffed("pickle", result)
+
+
+def _parses_as_pickle(handle: BinaryIO, size: int) -> bool:
+    """A protocol 0/1 pickle: the first stream parses through to STOP."""
+    window = handle.read(min(size, 1 << 20))
+    handle.seek(0)
+    facts = walk_stream(window, 0)
+    return facts.error is None and facts.ops >= 2
+
+
+_NAMED_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"lmgg", "a legacy GGML file (before GGUF); convert it to GGUF"),
+    (b"fmgg", "a legacy GGMF file (before GGUF); convert it to GGUF"),
+    (b"tjgg", "a legacy GGJT file (before GGUF); convert it to GGUF"),
+    (b"algg", "a legacy GGLA file (before GGUF); convert it to GGUF"),
+    (b"\x1f\x8b", "a gzip archive; unpack it first"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive; unpack it first"),
+    (b"Rar!\x1a\x07", "a RAR archive; unpack it first"),
+    (b"BZh", "a bzip2 archive; unpack it first"),
+    (b"\xfd7zXZ\x00", "an xz archive; unpack it first"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive; unpack it first"),
+    (b"\x93NUMPY", "a NumPy array file, not a supported model format"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file (Keras .h5), not a supported model format"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image, not a model"),
+    (b"\xff\xd8\xff", "a JPEG image, not a model"),
+    (b"RIFF", "a RIFF (WebP/WAV) file, not a model"),
+    (b"GIF8", "a GIF image, not a model"),
+    (b"%PDF", "a PDF document, not a model"),
+    (b"\x7fELF", "an executable (ELF), not a model"),
+    (b"MZ", "a Windows executable, not a model"),
+)
+
+
+def _unknown_reason(head: bytes, name: str) -> str:
+    what = _what_it_is(head)
+    suffix = Path(name).suffix.lower()
+    if suffix in (".safetensors", ".gguf", ".ckpt", ".pt", ".pth", ".bin", ".onnx", ".sft"):
+        return f"{what}, although it is named {suffix}"
+    return what
+
+
+def _what_it_is(head: bytes) -> str:
+    for magic, description in _NAMED_MAGIC:
+        if head.startswith(magic):
+            return description
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text[:200]:
+        return "an HTML page, not a model (a login or error page saved under the model's name?)"
+    if text.startswith(b"<?xml"):
+        return "an XML document, not a model"
+    if text.startswith(b"version https://git-lfs"):
+        return "a Git LFS pointer, not the model's bytes (fetch the file itself, e.g. git lfs pull)"
+    if text.startswith((b"{", b"[")):
+        return "JSON text, not a model"
+    if _is_text(head):
+        return "a text file, not a model"
+    if len(head) < 16:
+        return f"too short to be a model ({len(head)} bytes)"
+    return f"unknown format (starts with {head[:8].hex(' ')})"
+
+
+def _is_text(head: bytes) -> bool:
     try:
-        info = os.lstat(path)
-    except OSError as exc:
-        return Refused(f"cannot stat: {exc.strerror}")
-    if not stat.S_ISREG(info.st_mode):
-        return Refused("not a regular file")
-    if info.st_size == 0:
-        return Refused("empty file", retry=True)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(16)
-    except OSError as exc:
-        return Refused(f"cannot read: {exc.strerror}")
-    if head.startswith(b"GGUF"):
-        return Sniffed("gguf")
-    if len(head) >= 9 and head[8:9] == b"{":
-        return Sniffed("safetensors")
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
-        return Sniffed("pickle")
-    return Refused("unknown format")
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # the window may cut a multi-byte character at its end
+        try:
+            decoded = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return all(ch.isprintable() or ch in "\t\r\n" for ch in decoded)
