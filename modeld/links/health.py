@@ -17,7 +17,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modeld.links.linkops import CONTRACT_STATUS, REASONS, observe
+from modeld.links.linkops import (
+    CONTRACT_STATUS,
+    DANGLING,
+    MISSING,
+    REASONS,
+    TARGET_GONE,
+    observe,
+)
 from modeld.links.model import LibraryModel
 from modeld.links.paths import relative_within, resolve_text
 from modeld.links.registry import LinkRecord
@@ -72,10 +79,12 @@ def row_health(
     if site is not None and not site.online:
         return RowHealth(row, "offline", "offline", target, f"app folder {site.root} is not there")
     state = observe(row.path, row.kind, target)
-    if model is None and state != "missing":
+    if model is None and state != MISSING:
         return RowHealth(row, "broken", "unknown_model", target, "its model is not in the library")
-    status = CONTRACT_STATUS[state]
-    return RowHealth(row, status, state, target, REASONS.get(state))
+    reason = REASONS.get(state)
+    if state in (MISSING, DANGLING) and not os.path.exists(target):
+        reason = REASONS[TARGET_GONE]
+    return RowHealth(row, CONTRACT_STATUS[state], state, target, reason)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ CONTRACT_STATUS = {
 }
 
 REASONS = {
+    MISSING: "the link is gone",
     DANGLING: "the link reaches nothing",
     WRONG: "the link reaches another file",
     REPLACED: "a real file or folder is now at the link's path",
@@ -110,10 +111,13 @@ def repoint(path: str, target: str, method: LinkMethod, real_dirs: RealDirs) -> 
     """
     folder, name = os.path.split(path)
     temp = os.path.join(folder, f".{name}.modeld-{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        if stat.S_ISLNK(os.lstat(temp).st_mode):
-            os.unlink(temp)  # our own leftover from a crash
-    create(temp, target, method, real_dirs)
+    try:
+        create(temp, target, method, real_dirs)
+    except FileExistsError:
+        if not stat.S_ISLNK(os.lstat(temp).st_mode):
+            raise
+        os.unlink(temp)  # our own leftover from a crash
+        create(temp, target, method, real_dirs)
     try:
         current = os.lstat(path)
         if stat.S_ISDIR(current.st_mode):

@@ -136,7 +136,7 @@ class LinkManager:
                 else:
                     lp.report.models = 1
                     self._ensure(lp, model, _by_app(rows))
-                lp.flush_statuses()
+                lp.flush()
             document = self._finish(lp, "sync of one model")
             document["links"] = self.links_for_model(model_id) if model else []
             return document
@@ -171,7 +171,7 @@ class LinkManager:
                 with database.atomic():
                     for model in ordered[start : start + BATCH]:
                         self._ensure(lp, model, _by_app(by_model.get(model.model_id, [])))
-                    lp.flush_statuses()
+                    lp.flush()
             lp.report.models = len(models)
             self._remember(library, sites)
             return self._finish(lp, "links sync")
@@ -203,13 +203,14 @@ class LinkManager:
                     model = _reassign(row, *found)
                     if fix_row(lp, site, row, model) == RELEASED:
                         released.add(model.model_id)
+                lp.flush()
                 for model_id in sorted(released):
                     # the path went to a real file: link the model again, suffixed or skipped
                     self._ensure(
                         lp, models[model_id], _by_app(registry.rows_for_models([model_id]))
                     )
                 self._handle_orphans(lp, library, sites, finder)
-                lp.flush_statuses()
+                lp.flush()
             lp.report.models = len(models)
             self._remember(library, sites)
             return self._finish(lp, "links repair")
@@ -280,7 +281,7 @@ class LinkManager:
         self, lp: LinkPass, library: Library, sites: dict[str, AppSite], finder: Finder
     ) -> None:
         remaining = 0
-        registered = set(lp.owners or ())
+        registered = lp.registered_paths()
         for site in sites.values():
             if not site.online:
                 continue
@@ -289,19 +290,21 @@ class LinkManager:
                 if hit is not None:
                     model, source, is_dir = hit
                     file = model.file(source)
-                    row = registry.register(
-                        app=site.name,
-                        model_id=model.model_id,
-                        path=orphan.path,
-                        target=library.target(model, source),
-                        source=source,
-                        kind="symlink",
-                        is_dir=is_dir,
-                        group=None,
-                        blake3=file.blake3 if file else model.blake3,
-                        size=file.size if file else None,
+                    lp.add(
+                        registry.new_row(
+                            app=site.name,
+                            model_id=model.model_id,
+                            path=orphan.path,
+                            target=library.target(model, source),
+                            source=source,
+                            kind="symlink",
+                            is_dir=is_dir,
+                            group=None,
+                            blake3=file.blake3 if file else model.blake3,
+                            size=file.size if file else None,
+                            now=lp.now,
+                        )
                     )
-                    lp.registered(row)
                     lp.report.adopted += 1
                 elif orphan.dangling and remove_dangling_orphan(orphan, library):
                     lp.report.removed += 1

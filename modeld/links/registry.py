@@ -9,11 +9,18 @@ link.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from peewee import AutoField, BigIntegerField, BooleanField, CharField, FloatField, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    FloatField,
+    TextField,
+    fn,
+)
 
 from modeld.library.db import IndexModel, database, get_state, register_tables, set_state
 
@@ -75,7 +82,7 @@ def row_at(path: str) -> LinkRecord | None:
     return LinkRecord.get_or_none(LinkRecord.path == path)
 
 
-def register(
+def new_row(
     *,
     app: str,
     model_id: str,
@@ -87,22 +94,64 @@ def register(
     group: str | None,
     blake3: str | None,
     size: int | None,
-) -> LinkRecord:
-    now = time.time()
-    return LinkRecord.create(
-        app=app,
-        model_id=model_id,
-        path=path,
-        target=target,
-        source=source,
-        kind=kind,
-        is_dir=is_dir,
-        group=group,
-        blake3=blake3,
-        size=size,
-        status="ok",
-        created_at=now,
-        verified_at=now,
+    now: float,
+) -> dict[str, Any]:
+    """A row to insert (with `insert_rows`), freshly verified."""
+    return {
+        "app": app,
+        "model_id": model_id,
+        "path": path,
+        "target": target,
+        "source": source,
+        "kind": kind,
+        "is_dir": is_dir,
+        "group": group,
+        "blake3": blake3,
+        "size": size,
+        "status": "ok",
+        "reason": None,
+        "created_at": now,
+        "verified_at": now,
+    }
+
+
+_INSERT_COLUMNS = (
+    "app",
+    "model_id",
+    "path",
+    "target",
+    "source",
+    "kind",
+    "is_dir",
+    "group",
+    "blake3",
+    "size",
+    "status",
+    "reason",
+    "created_at",
+    "verified_at",
+)
+
+
+def insert_rows(rows: list[dict[str, Any]]) -> None:
+    """Many rows in one prepared statement (a full sync inserts tens of thousands)."""
+    if not rows:
+        return
+    columns = ", ".join(f'"{c}"' for c in _INSERT_COLUMNS)
+    marks = ", ".join("?" for _ in _INSERT_COLUMNS)
+    database.cursor().executemany(
+        f'INSERT INTO "{LinkRecord._meta.table_name}" ({columns}) VALUES ({marks})',
+        [tuple(row[c] for c in _INSERT_COLUMNS) for row in rows],
+    )
+
+
+def rewrite_rows(rewrites: dict[int, tuple[str, str, bool]]) -> None:
+    """Store new (target, kind, is_dir) for re-made links, in one prepared statement."""
+    if not rewrites:
+        return
+    database.cursor().executemany(
+        f'UPDATE "{LinkRecord._meta.table_name}" SET target = ?, kind = ?, is_dir = ? WHERE pk = ?',
+        [(*values, pk) for pk, values in rewrites.items()],
     )
 
 
@@ -126,7 +175,7 @@ def set_statuses(updates: dict[int, tuple[str, str | None]], verified_at: float)
 def status_counts() -> dict[str, int]:
     counts = {"ok": 0, "broken": 0, "missing": 0}
     for status, count in (
-        LinkRecord.select(LinkRecord.status, LinkRecord.pk.count())
+        LinkRecord.select(LinkRecord.status, fn.COUNT(LinkRecord.pk))
         .group_by(LinkRecord.status)
         .tuples()
     ):

@@ -14,6 +14,7 @@ import posixpath
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from modeld.ingest.hashing import hash_file
 from modeld.ingest.naming import with_suffix_tag
@@ -60,7 +61,11 @@ UNCHANGED, RECREATED, REPOINTED, RELEASED, UNFIXED = (
 
 @dataclass
 class LinkPass:
-    """One pass over some links: shared caches, the report, and status updates to write."""
+    """One pass over some links: shared caches, the report, and registry writes to flush.
+
+    Inserts and rewrites are collected and written in batches (`flush`): a
+    full sync or a repair after a move touches tens of thousands of rows.
+    """
 
     library: Library
     sites: dict[str, AppSite]
@@ -68,9 +73,13 @@ class LinkPass:
     real_dirs: RealDirs = field(default_factory=RealDirs)
     now: float = field(default_factory=time.time)
     statuses: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    rewrites: dict[int, tuple[str, str, bool]] = field(default_factory=dict)
+    pending: list[dict[str, Any]] = field(default_factory=list)
     # path -> model_id of every registered link, for full passes (None: ask the database)
     owners: dict[str, str] | None = None
     groups: dict[str, str] | None = None  # group folder -> model_id, likewise
+    _new_paths: dict[str, str] = field(default_factory=dict)
+    _new_groups: dict[str, str] = field(default_factory=dict)
     _reported: set[tuple[str, str]] = field(default_factory=set)
 
     def load_owners(self, rows: list[LinkRecord]) -> None:
@@ -78,26 +87,41 @@ class LinkPass:
         self.groups = {row.group: row.model_id for row in rows if row.group}
 
     def owner_of(self, path: str) -> str | None:
+        if path in self._new_paths:
+            return self._new_paths[path]
         if self.owners is not None:
             return self.owners.get(path)
         row = registry.row_at(path)
         return row.model_id if row else None
 
     def group_owner(self, group: str) -> str | None:
+        if group in self._new_groups:
+            return self._new_groups[group]
         if self.groups is not None:
             return self.groups.get(group)
         row = LinkRecord.get_or_none(LinkRecord.group == group)
         return row.model_id if row else None
 
-    def registered(self, row: LinkRecord) -> None:
-        if self.owners is not None:
-            self.owners[row.path] = row.model_id
-        if self.groups is not None and row.group:
-            self.groups[row.group] = row.model_id
+    def registered_paths(self) -> set[str]:
+        """Every registered link path, including this pass's unflushed ones (full passes)."""
+        return set(self.owners or ()) | set(self._new_paths)
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Register a link made (or adopted) in this pass; written at the next flush."""
+        self.pending.append(row)
+        self._new_paths[row["path"]] = row["model_id"]
+        if row["group"]:
+            self._new_groups[row["group"]] = row["model_id"]
+
+    def rewrite(self, row: LinkRecord, target: str, kind: str, is_dir: bool) -> None:
+        row.target, row.kind, row.is_dir = target, kind, is_dir
+        self.rewrites[row.pk] = (target, kind, is_dir)
 
     def forgotten(self, row: LinkRecord) -> None:
         if self.owners is not None:
             self.owners.pop(row.path, None)
+        self.statuses.pop(row.pk, None)
+        self.rewrites.pop(row.pk, None)
 
     def status(self, row: LinkRecord, status: str, reason: str | None = None) -> None:
         self.statuses[row.pk] = (status, reason)
@@ -109,9 +133,20 @@ class LinkPass:
             self._reported.add(key)
             self.report.problem(app=site.name, reason=str(error))
 
-    def flush_statuses(self) -> None:
+    def flush(self) -> None:
+        """Write the collected registry changes (call inside a transaction)."""
+        registry.insert_rows(self.pending)
+        registry.rewrite_rows(self.rewrites)
         registry.set_statuses(self.statuses, self.now)
+        if self.owners is not None:
+            self.owners.update(self._new_paths)
+        if self.groups is not None:
+            self.groups.update(self._new_groups)
+        self.pending.clear()
+        self.rewrites.clear()
         self.statuses.clear()
+        self._new_paths.clear()
+        self._new_groups.clear()
 
 
 # -- one registered link ----------------------------------------------------------
@@ -124,8 +159,7 @@ def fix_row(lp: LinkPass, site: AppSite, row: LinkRecord, model: LibraryModel) -
     state = observe(row.path, row.kind, target)
     if state == OK:
         if row.target != target:  # e.g. a relative link that moved along with the library
-            row.target = target
-            row.save()
+            lp.rewrite(row, target, row.kind, row.is_dir)
         lp.status(row, "ok")
         return UNCHANGED
     if state == REPLACED:
@@ -145,8 +179,7 @@ def fix_row(lp: LinkPass, site: AppSite, row: LinkRecord, model: LibraryModel) -
         lp.report.unfixed += 1
         lp.report.problem(app=row.app, model_id=row.model_id, path=row.path, reason=str(exc))
         return UNFIXED
-    row.kind, row.target, row.is_dir = method.kind, target, os.path.isdir(real_target)
-    row.save()
+    lp.rewrite(row, target, method.kind, os.path.isdir(real_target))
     lp.status(row, "ok")
     if state == MISSING:
         lp.report.recreated += 1
@@ -193,7 +226,6 @@ def release(lp: LinkPass, row: LinkRecord, why: str) -> str:
     )
     lp.forgotten(row)
     row.delete_instance()
-    lp.statuses.pop(row.pk, None)
     return RELEASED
 
 
@@ -210,7 +242,6 @@ def remove_row(lp: LinkPass, row: LinkRecord, target: str | None) -> bool:
     else:
         log.warning("app %s: %s is not modeld's link any more; left untouched", row.app, row.path)
     lp.forgotten(row)
-    lp.statuses.pop(row.pk, None)
     row.delete_instance()
     return removed
 
@@ -454,16 +485,18 @@ def _register(
     group: str | None,
 ) -> None:
     file = model.file(placement.source)
-    row = registry.register(
-        app=site.name,
-        model_id=model.model_id,
-        path=path,
-        target=target,
-        source=placement.source,
-        kind=kind,
-        is_dir=placement.is_dir,
-        group=group,
-        blake3=file.blake3 if file else model.blake3,
-        size=file.size if file else None,
+    lp.add(
+        registry.new_row(
+            app=site.name,
+            model_id=model.model_id,
+            path=path,
+            target=target,
+            source=placement.source,
+            kind=kind,
+            is_dir=placement.is_dir,
+            group=group,
+            blake3=file.blake3 if file else model.blake3,
+            size=file.size if file else None,
+            now=lp.now,
+        )
     )
-    lp.registered(row)
