@@ -28,6 +28,7 @@ from modeld.ingest import ledger
 from modeld.ingest.pipeline import (
     Duplicate,
     Failed,
+    ImportCancelled,
     Imported,
     Importer,
     ImportReport,
@@ -39,14 +40,12 @@ from modeld.ingest.pipeline import (
 from modeld.ingest.units import ImportUnit, plan_units
 from modeld.library import db as index_db
 from modeld.library.layout import ensure_library, library_available
-from modeld.queues import DeviceQueues, Job
+from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
 from modeld.service.sdnotify import Notifier
 from modeld.watch import WatchService
 
 log = logging.getLogger(__name__)
 
-PRIORITY_USER = 0
-PRIORITY_BACKGROUND = 10
 SHUTDOWN_BUDGET = 12.0  # seconds; systemd's TimeoutStopSec is 15+
 
 
@@ -139,7 +138,10 @@ class Daemon:
         self.watch = WatchService(
             config.watches,
             on_ready=self._on_ready,
+            on_failed=self._on_settle_failed,
             settle_seconds=config.daemon.settle_seconds,
+            truncated_grace=config.daemon.truncated_grace_minutes * 60,
+            exclude=[config.library_root],  # a library inside a drop folder is not a drop
         )
         self.watch.start()
         if self.hub is not None:
@@ -205,7 +207,7 @@ class Daemon:
 
     def _make_hub(self):
         if not self.config.hub.enabled:
-            return None
+            return None  # zero network calls, not even a thread
         from modeld.hub import HubEnricher
 
         return HubEnricher(self.config, on_event=self.events.publish)
@@ -226,11 +228,14 @@ class Daemon:
 
     # -- the flow of one file -------------------------------------------------------------
 
-    def _on_ready(self, path: Path, watch: WatchConfig) -> None:
-        """A settled file from a watch: plan it and queue it in the background."""
+    def _on_ready(self, path: Path, watch: WatchConfig) -> bool:
+        """A settled file from a watch: plan it and queue it in the background.
+
+        Returns False when the queue is full: the watcher offers it again later.
+        """
         if ledger.already_handled(path):
             self.watch.done(path)
-            return
+            return True
         units, problems = plan_units([path], boundary=watch.path)
         for problem in problems:
             if problem.retry:
@@ -238,19 +243,41 @@ class Daemon:
             else:
                 self._finish_watched(path, Failed(str(problem.path), problem.reason), watch)
         for unit in units:
-            self._submit(unit, copy=watch.mode == "copy", watch=watch, priority=PRIORITY_BACKGROUND)
+            copy = watch.mode == "copy"
+            if self._submit(unit, copy=copy, watch=watch, priority=PRIORITY_BACKGROUND) is None:
+                return False
+        return True
+
+    def _on_settle_failed(self, path: Path, watch: WatchConfig, reason: str) -> None:
+        """A file that stayed incomplete past the grace period: reported, left in place."""
+        self.events.publish({"event": "failed", "path": str(path), "reason": reason})
 
     def _submit(
-        self, unit: ImportUnit, *, copy: bool, watch: WatchConfig | None, priority: int
-    ) -> Future[Outcome]:
+        self,
+        unit: ImportUnit,
+        *,
+        copy: bool,
+        watch: WatchConfig | None,
+        priority: int,
+        block: bool = False,
+    ) -> Future[Outcome] | None:
         work = _Work(unit, copy, watch, Future())
-        self.queues.submit(unit.source, priority=priority, payload=work)
-        return work.result
+        job = self.queues.submit(unit.source, priority=priority, payload=work, block=block)
+        return None if job is None else work.result
 
     def _run_job(self, job: Job) -> None:
         work: _Work = job.payload
+
+        def progress(done: int, total: int) -> None:
+            job.progress(done, total)
+            self.events.publish(
+                {"event": "progress", "path": str(work.unit.source), "done": done, "total": total}
+            )
+            if job.cancelled.is_set():
+                raise ImportCancelled("modeld is stopping")
+
         try:
-            outcome = self.importer.import_unit(work.unit, copy=work.copy, progress=job.progress)
+            outcome = self.importer.import_unit(work.unit, copy=work.copy, progress=progress)
         except Exception as exc:  # a bug must cost one file, never the daemon
             log.exception("import of %s crashed", work.unit.source)
             outcome = Failed(str(work.unit.source), f"internal error: {exc}")
@@ -284,8 +311,11 @@ class Daemon:
         for problem in problems:
             report.add(Failed(str(problem.path), problem.reason))
         futures = [
-            self._submit(unit, copy=copy, watch=None, priority=PRIORITY_USER) for unit in units
+            self._submit(unit, copy=copy, watch=None, priority=PRIORITY_USER, block=True)
+            for unit in units
         ]
+        if any(future is None for future in futures):
+            raise ValueError("modeld is stopping; try again after it restarts")
         for future in futures:
             outcome = future.result()
             report.add(

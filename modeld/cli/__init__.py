@@ -17,7 +17,7 @@ from modeld import __version__
 from modeld.cli.context import EXIT_FAILURE, EXIT_USAGE, CliError, Context
 
 # command-group modules under modeld.cli, in help order
-GROUPS = ("core", "links", "hub", "tray", "service")
+GROUPS = ("core", "daemon", "links", "hub", "tray", "service")
 
 
 class _Parser(argparse.ArgumentParser):

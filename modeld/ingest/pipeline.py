@@ -123,6 +123,10 @@ class ImportReport:
         return document
 
 
+class ImportCancelled(Exception):
+    """Raised by a progress callback to stop an import; it is rolled back."""
+
+
 class _StageError(Exception):
     def __init__(self, outcome: Outcome):
         self.outcome = outcome
@@ -207,6 +211,9 @@ class Importer:
         except _StageError as stop:
             journal_ops.roll_back(entry)
             raise stop from None
+        except ImportCancelled as cancelled:
+            journal_ops.roll_back(entry)
+            return Waiting(source, f"interrupted: {cancelled}")
         except OSError as exc:
             if entry.data.get("stage") != "staging":
                 # past the point of no return: recover() rolls it forward at next start
