@@ -18,6 +18,12 @@ retries with sleeps of up to 8 s, and no timeout), which would defeat the
 breaker and the limiter above. A token (`HF_TOKEN`, or the one saved by
 `hf auth login`) only ever travels in the Authorization header; nothing here
 logs or stores it.
+
+huggingface_hub 2.x also fetches `/api/agent-harnesses` once per process while
+building its User-Agent (telemetry, outside any breaker, and it writes a file
+under HF_HOME). modeld turns that off unless the user set
+HF_HUB_DISABLE_TELEMETRY themselves: a background daemon makes no calls it
+cannot account for.
 """
 
 from __future__ import annotations
@@ -113,6 +119,15 @@ class RepoInfo:
     author: str | None = None
     library_name: str | None = None
     gated: Any = None
+
+
+def _quiet_huggingface_hub() -> None:
+    """No telemetry side calls from a daemon (see the module docstring)."""
+    if "HF_HUB_DISABLE_TELEMETRY" in os.environ:
+        return
+    from huggingface_hub import constants
+
+    constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
 def offline_reason() -> str | None:
@@ -234,6 +249,7 @@ class HubClient:
         import httpx2
         from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
+        _quiet_huggingface_hub()
         endpoint = self.endpoint
         breaker = self.breaker(endpoint)
         retry = self.policy.retry

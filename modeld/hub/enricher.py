@@ -95,6 +95,7 @@ class HubEnricher:
         self.cache = HubCache(self._ttl)
         self._cv = threading.Condition()
         self._queue: deque[str] = deque()
+        self._queued: set[str] = set()  # the queue's members, for O(1) de-duplication
         self._details: dict[str, Mapping[str, Any]] = {}
         self._busy = False
         self._resume_at: float | None = None  # clock time to re-queue pending lookups
@@ -136,7 +137,8 @@ class HubEnricher:
         with self._cv:
             if details is not None:
                 self._details[model_id] = details
-            if model_id not in self._queue:
+            if model_id not in self._queued:
+                self._queued.add(model_id)
                 self._queue.append(model_id)
             self._cv.notify_all()
 
@@ -242,6 +244,7 @@ class HubEnricher:
             while not self._stop.is_set():
                 if self._queue:
                     model_id = self._queue.popleft()
+                    self._queued.discard(model_id)
                     self._busy = True
                     return model_id, self._details.pop(model_id, None)
                 timeout = None

@@ -149,7 +149,8 @@ class _Search:
         policy = self.client.policy
         direct = [c for c in clues if c.kind == REPO][: policy.max_direct_checks]
         for clue in direct:
-            if hub := self._check(clue.value, clue.revision, clue.source):
+            named = clue.source in _NAMING_SOURCES
+            if hub := self._check(clue.value, clue.revision, clue.source, named=named):
                 return hub
         candidate_checks = 0
         for clue in [c for c in clues if c.kind == SEARCH][: policy.max_searches]:
@@ -163,7 +164,7 @@ class _Search:
                 ):
                     continue
                 candidate_checks += 1
-                if hub := self._check(hit.repo_id, None, clue.source):
+                if hub := self._check(hit.repo_id, None, clue.source, named=False):
                     return hub
         return None
 
@@ -174,8 +175,14 @@ class _Search:
         )
         return tuple(ranked[:MAX_SUGGESTIONS])
 
-    def _check(self, repo_id: str, revision: str | None, source: str) -> dict[str, Any] | None:
-        """Ask for one repo's files; the matching file's hub section, or None."""
+    def _check(
+        self, repo_id: str, revision: str | None, source: str, *, named: bool
+    ) -> dict[str, Any] | None:
+        """Ask for one repo's files; the matching file's hub section, or None.
+
+        `named`: the file itself (header, sidecar, cache path) names this repo,
+        which makes the repo worth suggesting even without a same-named file.
+        """
         self.checked.add(repo_id.lower())
         try:
             repo = self.client.repo_info(repo_id, revision)
@@ -191,7 +198,7 @@ class _Search:
                 self._suggest(Suggestion(repo.repo_id, SAME_FILE_NAME, 1.0, source, file.path))
                 break
         else:
-            if source in _NAMING_SOURCES:
+            if named:
                 self._suggest(Suggestion(repo.repo_id, NAMED_BY_FILE, 0.8, source))
         return None
 
