@@ -328,11 +328,21 @@ class Daemon:
     def _count(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "imported":
+            model = event["model"]
+            log.info(
+                "imported %s as %s (%s/%s)",
+                event["path"],
+                model["id"],
+                model["model_type"],
+                model["family"],
+            )
             self.counters["imported"] += 1
             self.recent = [event["model"], *self.recent][:10]
         elif kind == "duplicate":
+            log.info("duplicate of %s: %s", event["id"], event["path"])
             self.counters["duplicates"] += 1
         elif kind == "quarantined":
+            log.warning("quarantined %s: %s", event["path"], event["reason"])
             self.counters["quarantined"] += 1
         elif kind == "failed":
             self.counters["failed"] += 1

@@ -21,7 +21,7 @@ from modeld.library.db import get_state, set_state
 
 log = logging.getLogger(__name__)
 
-STARTUP_DELAY = 5.0  # let the catch-up scan go first
+STARTUP_DELAY = 5.0  # let the start-up catch-up scan go first
 
 
 def last_run_key(name: str) -> str:
@@ -29,9 +29,13 @@ def last_run_key(name: str) -> str:
 
 
 def first_run(last_run: float | None, interval: float, now: float) -> float:
-    """When a job should next run, given when it last ran (pure)."""
+    """When a job should next run, given when it last ran (pure).
+
+    Never run before: one interval from now (start-up does its own catch-up).
+    Overdue (modeld was stopped, or the machine slept): soon after start-up.
+    """
     if last_run is None:
-        return now + STARTUP_DELAY
+        return now + interval
     return max(now + STARTUP_DELAY, last_run + interval)
 
 

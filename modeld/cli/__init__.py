@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("modeld: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `modeld list | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a message, not a traceback; -v shows the traceback
         logging.getLogger("modeld").debug("unhandled error", exc_info=True)
         print(f"modeld: {type(exc).__name__}: {exc}", file=sys.stderr)
