@@ -1,0 +1,29 @@
+"""`modeld tray`: the tray icon, a separate process that talks to the daemon."""
+
+from __future__ import annotations
+
+import argparse
+
+from modeld.cli.context import CliError, Context
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tray", help="the tray icon process (a client of the running daemon)")
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="how long to wait for a system tray to appear at login (default 15)",
+    )
+    p.set_defaults(handler=cmd_tray)
+
+
+def cmd_tray(args: argparse.Namespace, ctx: Context) -> int:
+    # pystray is imported inside: it needs a display, and other commands must not pay for it
+    from modeld.tray.app import TrayUnavailable, run
+
+    try:
+        return run(ctx.config, tray_wait=max(0.0, args.wait))
+    except TrayUnavailable as exc:
+        raise CliError(str(exc)) from exc
