@@ -46,6 +46,7 @@ from __future__ import annotations
 import enum
 import heapq
 import itertools
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,7 @@ class SettleMachine:
     capacity: int = 20_000  # tracked paths at most; the rest wait for a later scan
     _entries: dict[str, _Entry] = field(default_factory=dict, init=False)
     _due: list[tuple[float, int, str]] = field(default_factory=list, init=False)
-    _ready: dict[str, float] = field(default_factory=dict, init=False)  # in order of readiness
+    _ready: OrderedDict[str, float] = field(default_factory=OrderedDict, init=False)
     _expired: list[Expired] = field(default_factory=list, init=False)
     _seq: itertools.count = field(default_factory=itertools.count, init=False)
     overflowed: bool = field(default=False, init=False)  # a path was refused for capacity
@@ -144,16 +145,28 @@ class SettleMachine:
     # -- inputs --------------------------------------------------------------------------
 
     def event(
-        self, kind: EventKind, path: Path, now: float, *, origin: Origin, dest: Path | None = None
+        self,
+        kind: EventKind,
+        path: Path | None,
+        now: float,
+        *,
+        origin: Origin,
+        dest: Path | None = None,
     ) -> float | None:
-        """Feed one event; returns the earliest time something is now due (or None)."""
+        """Feed one event; returns when the path it touched is next due (None: nothing new).
+
+        For MOVED, `path` is the source and `dest` the destination; either is
+        None when that side lies outside the watch (moved in, moved out).
+        """
         if kind is EventKind.MOVED:
             times = []
-            if str(path):
+            if path is not None:
                 times.append(self._vanished(path, origin, now))
-            if dest is not None and str(dest):
+            if dest is not None:
                 times.append(self._arrived(dest, now, origin))
             return min((t for t in times if t is not None), default=None)
+        if path is None:
+            return None
         if kind is EventKind.DELETED:
             return self._vanished(path, origin, now)
 
@@ -243,6 +256,33 @@ class SettleMachine:
         entry.handed_stat = entry.run_stat
         entry.changed = False
 
+    def give_back(self, path: Path, now: float) -> None:
+        """The caller could not take a path just handed out (its queue is full).
+
+        It becomes ready again, first in line, unless it changed meanwhile.
+        """
+        key = str(path)
+        entry = self._entries.get(key)
+        if entry is None or entry.phase is not Phase.HANDED:
+            return
+        if entry.changed:
+            self._restart(key, entry, now)
+            return
+        entry.phase = Phase.SETTLING
+        entry.ready = True
+        self._ready[key] = now
+        self._ready.move_to_end(key, last=False)
+
+    def discard(self, path: Path) -> None:
+        """Stop tracking a path (its content is known to be handled already)."""
+        self._drop(str(path))
+
+    def rebind(self, tag: Any, origin: Origin) -> None:
+        """A watch changed how it observes (inotify gave way to polling): update its entries."""
+        for entry in self._entries.values():
+            if entry.origin.tag == tag:
+                entry.origin = origin
+
     def done(self, path: Path, stat: FileStat | None, now: float) -> FileStat | None:
         """The caller finished with a HANDED path; `stat` is the file as it is now.
 
@@ -300,10 +340,10 @@ class SettleMachine:
         out, self._expired = self._expired, []
         return out
 
-    def ready(self) -> list[Ready]:
-        """Ready paths, oldest first; they stay ready until `hand_out` or a change."""
+    def ready(self, limit: int | None = None) -> list[Ready]:
+        """Ready paths, oldest first (at most `limit`); they stay ready until `hand_out`."""
         out = []
-        for key in self._ready:
+        for key in itertools.islice(self._ready, limit):
             entry = self._entries[key]
             assert entry.run_stat is not None
             out.append(Ready(Path(key), entry.origin.tag, entry.run_stat))
@@ -325,6 +365,12 @@ class SettleMachine:
             bucket = out.setdefault(entry.origin.tag, {p.value: 0 for p in Phase})
             bucket[entry.phase.value] += 1
         return out
+
+    def is_ready(self, path: Path) -> bool:
+        return str(path) in self._ready
+
+    def has_ready(self) -> bool:
+        return bool(self._ready)
 
     def phase_of(self, path: Path) -> Phase | None:
         entry = self._entries.get(str(path))
