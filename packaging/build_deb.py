@@ -37,6 +37,7 @@ MAINTAINER = "modeld maintainers <maintainers@modeld.invalid>"
 LAUNCHER = '''#!/usr/bin/python3
 """modeld from the Debian package: its private library folder comes first on sys.path."""
 
+import os
 import sys
 
 # `modeld service install` reads this to write /usr/bin/modeld into the unit

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_daemon_process():
+    # the helper that runs `modeld run` under a fake systemd lives with the service tests
+    spec = importlib.util.spec_from_file_location(
+        "daemon_process", REPO / "tests" / "service" / "daemon_process.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+daemon_process = _load_daemon_process()
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; skipped where it is missing, but CI (CI=true) installs it, so fail there."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (.ci/run installs it via APT_PACKAGES)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory) -> Path:
+    """The wheel and sdist, built once with the standard front end (`python -m build`)."""
+    outdir = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(outdir), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def wheel(dist) -> Path:
+    (found,) = dist.glob("modeld-*-py3-none-any.whl")
+    return found
+
+
+@pytest.fixture(scope="session")
+def deb(wheel, tmp_path_factory) -> Path:
+    """The .deb, built by packaging/build_deb.py from that wheel (gzip: faster than xz)."""
+    require_tool("dpkg-deb")
+    outdir = tmp_path_factory.mktemp("deb")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "packaging" / "build_deb.py"),
+            "--wheel",
+            str(wheel),
+            "--outdir",
+            str(outdir),
+            "--python",
+            sys.executable,
+            "--compression",
+            "gzip",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def verify_units(tmp_path):
+    """`systemd-analyze --user verify` (needs an XDG_RUNTIME_DIR); returns (returncode, stderr)."""
+    tool = require_tool("systemd-analyze")
+    runtime = tmp_path / "xdg-runtime"
+    runtime.mkdir(mode=0o700)
+
+    def verify(*units: Path) -> tuple[int, str]:
+        done = subprocess.run(
+            [tool, "--user", "verify", *map(str, units)],
+            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.returncode, done.stderr
+
+    return verify
