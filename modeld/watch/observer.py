@@ -190,10 +190,6 @@ class WatchHandle:
         self._teardown()
         self.state, self.backend = STOPPED, None
 
-    def alive(self) -> bool:
-        """Healthy: stopped on purpose, waiting for the path, or observing it."""
-        return self.state in (STOPPED, WAITING) or self._observer_alive()
-
     def to_watch_path(self, event_path: str | bytes) -> Path:
         """An event's path under the configured root (the observer sees the resolved root)."""
         path = os.fsdecode(event_path)

@@ -120,6 +120,7 @@ class WatchService:
         if mountinfo is not None:
             handle_options["mountinfo"] = mountinfo
         self._handles = [WatchHandle(w, self._on_event, **handle_options) for w in self._watches]
+        self._index_of = {id(handle): i for i, handle in enumerate(self._handles)}
         self._origins = [Origin(w.path, closes=False, tag=i) for i, w in enumerate(self._watches)]
         self._excluded_under: list[list[str]] = [[] for _ in self._watches]
         self._lock = threading.Lock()  # the machine, origins, handled, exclusions
@@ -250,7 +251,7 @@ class WatchService:
         kind = _KINDS.get(type(event))
         if kind is None:
             return
-        index = self._handles.index(handle)
+        index = self._index_of[id(handle)]
         src = self._inside(index, handle, event.src_path)
         dest = self._inside(index, handle, event.dest_path) if kind is EventKind.MOVED else None
         if src is None and dest is None:
@@ -369,7 +370,7 @@ class WatchService:
         with self._lock:
             self._origins[index] = origin
             self._excluded_under[index] = excluded
-            self._machine.rebind(index, origin)
+            self._machine.rebind(index, origin, self._clock())
         self.request_scan(index)
 
     # -- scans -----------------------------------------------------------------------------
@@ -460,7 +461,7 @@ class WatchService:
                 "the watch limit is probably reached; polling instead. Raise it with: "
                 "sudo sysctl fs.inotify.max_user_watches=<higher> (persist it in /etc/sysctl.d/)"
             )
-            self._started(self._handles.index(handle))
+            self._started(self._index_of[id(handle)])
 
     def _scan_finished(self) -> None:
         with self._scans_cond:

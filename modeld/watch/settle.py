@@ -277,11 +277,16 @@ class SettleMachine:
         """Stop tracking a path (its content is known to be handled already)."""
         self._drop(str(path))
 
-    def rebind(self, tag: Any, origin: Origin) -> None:
-        """A watch changed how it observes (inotify gave way to polling): update its entries."""
-        for entry in self._entries.values():
+    def rebind(self, tag: Any, origin: Origin, now: float) -> None:
+        """A watch changed how it observes (inotify gave way to polling): update its entries.
+
+        Their waits may have shortened, so each is stat-ed again at once.
+        """
+        for key, entry in self._entries.items():
             if entry.origin.tag == tag:
                 entry.origin = origin
+                if entry.phase is Phase.SETTLING:
+                    self._schedule(key, entry, now)
 
     def done(self, path: Path, stat: FileStat | None, now: float) -> FileStat | None:
         """The caller finished with a HANDED path; `stat` is the file as it is now.

@@ -106,6 +106,29 @@ def test_part_then_rename_is_offered_under_the_final_name_only(tmp_path, service
     assert part not in got.offers
 
 
+def test_a_file_moved_in_from_outside_arrives_without_the_quiet_period(tmp_path, services):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    got = Collector()
+    make(services, [WatchConfig(inbox)], got, settle_seconds=30.0)
+    outside = write(tmp_path / "elsewhere" / "done.safetensors", b"m" * 100)
+    final = inbox / "done.safetensors"
+    os.rename(outside, final)
+    assert wait_until(lambda: got.count(final) == 1, timeout=5.0)
+
+
+def test_a_symlinked_watch_root_reports_paths_under_the_configured_path(tmp_path, services):
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    got = Collector()
+    make(services, [WatchConfig(link)], got)
+    write(real / "via-real.gguf", b"r" * 10)
+    assert wait_until(lambda: got.count(link / "via-real.gguf") == 1)
+    assert got.offers == [link / "via-real.gguf"]
+
+
 def test_slow_writer_holding_the_file_open_is_not_offered_early(tmp_path, services):
     got = Collector()
     settle = 0.3

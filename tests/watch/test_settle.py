@@ -357,3 +357,62 @@ def test_next_wakeup_tracks_the_earliest_due_stat(machine):
     assert machine.next_wakeup() == pytest.approx(0.25)
     d.event(EventKind.CLOSED, path)
     assert machine.next_wakeup() == pytest.approx(0.0)
+
+
+def test_a_file_moved_in_from_outside_arrives_at_once(machine):
+    d = Driver(machine)
+    path = ROOT / "moved-in.safetensors"
+    d.files[path] = FileStat(500, 1, 42)
+    d.event(EventKind.MOVED, None, path)  # inotify full events: no source inside the watch
+    assert d.run_until(0.5) == [path]
+
+
+def test_a_hard_link_or_bare_creation_waits_for_the_quiet_period(machine):
+    d = Driver(machine)
+    path = d.write("linked.gguf", 500, event=EventKind.CREATED)  # no write, no close follows
+    assert d.run_until(machine.settle_seconds) == []
+    assert d.run_until(machine.settle_seconds + 1) == [path]
+
+
+def test_given_back_path_is_first_in_line_again(machine):
+    d = Driver(machine)
+    first = d.write("1.bin", 10)
+    d.event(EventKind.CLOSED, first)
+    d.run_until(0.2)
+    second = d.write("2.bin", 10)
+    d.event(EventKind.CLOSED, second)
+    d.run_until(1)
+    assert [r.path for r in machine.ready()] == [first, second]
+    machine.hand_out(first)
+    machine.give_back(first, d.now)  # the queue was full
+    assert [r.path for r in machine.ready()] == [first, second]
+    assert [r.path for r in machine.ready(limit=1)] == [first]
+    machine.hand_out(first)
+    d.write("1.bin", 20)  # changed while handed out...
+    machine.give_back(first, d.now)
+    assert [r.path for r in machine.ready()] == [second]  # ...so it settles again first
+    assert d.run_until(d.now + 3) == []  # (already recorded as ready once by the driver)
+    assert machine.is_ready(first)
+
+
+def test_rebind_switches_a_watch_from_close_events_to_the_quiet_period(machine):
+    d = Driver(machine)
+    path = d.write("w.bin", 10)  # a write seen under inotify: waits for a close
+    assert d.run_until(5) == []
+    machine.rebind("inbox", Origin(ROOT, closes=False, tag="inbox"), d.now)  # now polled
+    assert d.run_until(8) == [path]
+
+
+def test_a_deleted_sidecar_signals_its_target_even_if_untracked(machine):
+    d = Driver(machine)
+    path = ROOT / "t.gguf"
+    d.files[path] = FileStat(10, 1, 5)
+    d.event(EventKind.DELETED, ROOT / "t.gguf.aria2")
+    assert d.run_until(0.5) == [path]
+
+
+def test_events_outside_the_root_are_ignored(machine):
+    d = Driver(machine)
+    d.event(EventKind.CLOSED, Path("/elsewhere/x.bin"))
+    d.event(EventKind.MOVED, Path("/elsewhere/a"), Path("/elsewhere/b"))
+    assert len(machine) == 0
