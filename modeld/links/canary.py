@@ -1,8 +1,9 @@
 """Which kind of link works in an app folder: found by trying, never by the fs name.
 
-exFAT/FAT refuse symlinks, some sandboxes refuse both kinds, ntfs-3g shows up
-as "fuseblk": the name of a file system says little. So modeld writes a tiny
-file, links to it both ways, reads back through each link, and cleans up.
+exFAT/FAT refuse symlinks, some sandboxes refuse both kinds or links across
+folders, ntfs-3g shows up as "fuseblk": the name of a file system says
+little. So modeld writes a tiny file in the library, links it into the app
+folder both ways, reads back through each link, and cleans up.
 """
 
 from __future__ import annotations
@@ -37,18 +38,24 @@ class LinkUnsupported(OSError):
     """No usable way to link from this folder to the library."""
 
 
-def probe(folder: str) -> LinkSupport:
-    """Try a symlink and a hardlink inside `folder` and read back through both."""
-    stem = os.path.join(folder, f".modeld-canary-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    source, soft, hard = stem, stem + ".symlink", stem + ".hardlink"
-    notes = []
+def probe(folder: str, library_dir: str) -> LinkSupport:
+    """Link a tiny file in `library_dir` into `folder` both ways and read back through each.
+
+    The file lives in the library (its internal folder), so the test covers
+    what real links need: reaching the library from the app folder, across
+    devices and sandbox rules alike.
+    """
+    tag = f".modeld-canary-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    source = os.path.join(library_dir, tag)
+    soft, hard = os.path.join(folder, tag + ".symlink"), os.path.join(folder, tag + ".hardlink")
+    notes: list[str] = []
     try:
         with open(source, "xb") as handle:
             handle.write(PAYLOAD)
     except OSError as exc:
-        return LinkSupport(False, False, f"cannot write in {folder}: {exc.strerror or exc}")
+        return LinkSupport(False, False, f"cannot write in {library_dir}: {exc.strerror or exc}")
     try:
-        symlink_ok = _try(lambda: os.symlink(os.path.basename(source), soft), soft, notes)
+        symlink_ok = _try(lambda: os.symlink(source, soft), soft, notes)
         hardlink_ok = _try(lambda: os.link(source, hard), hard, notes)
     finally:
         for path in (soft, hard, source):
@@ -79,9 +86,9 @@ def choose_method(mode: str, support: LinkSupport, same_device: bool) -> LinkMet
     if mode != "hardlink" and not support.symlink:
         reasons.append("symlinks are not supported there")
     if mode != "symlink":
-        if not support.hardlink:
-            reasons.append("hardlinks are not supported there")
-        elif not same_device:
+        if not same_device:
             reasons.append("hardlinks cannot reach a library on another file system")
+        elif not support.hardlink:
+            reasons.append("hardlinks are not supported there")
     detail = f" ({support.detail})" if support.detail else ""
     raise LinkUnsupported(f"link = {mode!r}: {'; '.join(reasons)}{detail}")

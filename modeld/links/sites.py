@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeld.config import AppConfig
-from modeld.library.layout import library_available
+from modeld.library.layout import INTERNAL_DIR, library_available
 from modeld.links.canary import LinkMethod, LinkUnsupported, choose_method, probe
 from modeld.links.kinds import KINDS, AppKind, get_kind
 from modeld.links.mapping import folder_for, unnamed_folders, validated_folders
@@ -138,7 +138,7 @@ class AppSite:
         device = os.stat(folder).st_dev
         method = self._methods.get(device)
         if method is None:
-            support = probe(folder)
+            support = probe(folder, os.path.join(self.library.real, INTERNAL_DIR))
             try:
                 method = choose_method(self.app.link, support, device == self.library.device)
                 log.debug("app %s: %s links in %s", self.name, method.kind, folder)

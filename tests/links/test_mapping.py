@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -244,13 +246,27 @@ def test_invalid_overrides_exclude_and_warn_naming_the_file(text, caplog):
 
 
 def test_canary_in_a_real_folder_finds_both_and_cleans_up(tmp_path):
-    support = probe(str(tmp_path))
+    app, library = tmp_path / "app", tmp_path / "library"
+    app.mkdir()
+    library.mkdir()
+    support = probe(str(app), str(library))
     assert support == LinkSupport(symlink=True, hardlink=True, detail="")
-    assert list(tmp_path.iterdir()) == []
+    assert list(app.iterdir()) == [] and list(library.iterdir()) == []
 
 
-def test_canary_reports_a_folder_it_cannot_write(tmp_path):
-    support = probe(str(tmp_path / "missing"))
+def test_canary_across_file_systems_finds_no_hardlinks(tmp_path):
+    shm = Path(tempfile.mkdtemp(dir="/dev/shm"))
+    try:
+        support = probe(str(shm), str(tmp_path))
+        assert support.symlink and not support.hardlink
+        assert "cross-device" in support.detail
+        assert list(shm.iterdir()) == [] and list(tmp_path.iterdir()) == []
+    finally:
+        shutil.rmtree(shm)
+
+
+def test_canary_reports_a_library_it_cannot_write(tmp_path):
+    support = probe(str(tmp_path), str(tmp_path / "missing"))
     assert not support.symlink and not support.hardlink and "cannot write" in support.detail
 
 
