@@ -622,8 +622,10 @@ def _duration(seconds: float) -> str:
 def _middle_clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
+    # the end of a model file name (quantisation, version, extension) tells files apart
     keep = limit - 1
-    return text[: keep - keep // 2] + "…" + text[-(keep // 2) :]
+    tail = keep * 3 // 5
+    return text[: keep - tail] + "…" + text[-tail:]
 
 
 def _clip(text: str, limit: int) -> str:
