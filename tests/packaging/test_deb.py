@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, daemon_process, require_tool
+from packaging_support import REPO, daemon_process, require_tool
 
 from modeld import __version__
 

@@ -13,9 +13,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, daemon_process
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging_support import REPO, daemon_process
 
 from modeld import __version__
 
