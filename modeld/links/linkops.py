@@ -89,9 +89,6 @@ class RealDirs:
             real = self._cache[folder] = os.path.realpath(folder)
         return real
 
-    def forget(self) -> None:
-        self._cache.clear()
-
 
 def create(path: str, target: str, method: LinkMethod, real_dirs: RealDirs) -> None:
     """Make the link; raises FileExistsError when anything already holds `path`."""

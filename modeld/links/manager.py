@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,7 @@ class LinkManager:
             ]
             with database.atomic():
                 registry.set_statuses(
-                    {h.row.pk: (h.status, h.reason) for h in healths}, verified_at=_now()
+                    {h.row.pk: (h.status, h.reason) for h in healths}, verified_at=time.time()
                 )
                 registry.store_orphans(len(orphans))
             result = summarize(healths, orphans, library)
@@ -223,9 +224,10 @@ class LinkManager:
         """
         with self._lock:
             library = self.library()
-            lp = LinkPass(library, {})  # type: ignore[arg-type]
             models = load_models([model_id]) if library else {}
             model = models.get(model_id)
+            # no library needed to unlink: removal checks each path against the row alone
+            lp = LinkPass(library, {})  # type: ignore[arg-type]
             removed = 0
             with database.atomic():
                 for row in registry.rows_for_models([model_id]):
@@ -236,12 +238,13 @@ class LinkManager:
     # -- helpers --------------------------------------------------------------------
 
     def _sites_of(self, library: Library, rediscover: bool = False) -> dict[str, AppSite]:
-        if self._sites_for_library != library or not self._sites:
+        fresh = self._sites_for_library != library or not self._sites
+        if fresh:
             self._sites = {app.name: AppSite(app, library) for app in self.config.apps}
             self._sites_for_library = library
-        elif rediscover:
+        if fresh or rediscover:
             for site in self._sites.values():
-                site.discover()
+                site.discover(announce=rediscover)
         return self._sites
 
     def _ensure(
@@ -356,9 +359,3 @@ def _reassign(row: LinkRecord, model: LibraryModel, source: str) -> LibraryModel
 def _offline_report(root: Path) -> dict[str, Any]:
     log.info("library at %s is not mounted: links left as they are", root)
     return LinkReport(library="offline").to_dict()
-
-
-def _now() -> float:
-    import time
-
-    return time.time()

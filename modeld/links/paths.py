@@ -8,7 +8,6 @@ rewrite a sibling drive's links.
 from __future__ import annotations
 
 import os
-import posixpath
 
 
 def is_within(path: str, root: str) -> bool:
@@ -57,13 +56,3 @@ def link_text(target: str, link_dir: str, relative: bool) -> str:
 def resolve_text(link_dir: str, text: str) -> str:
     """Where a symlink with `text` in `link_dir` points, normalised lexically."""
     return os.path.normpath(text if os.path.isabs(text) else os.path.join(link_dir, text))
-
-
-def parent_folders(rel: str) -> list[str]:
-    """'a/b/c' -> ['a/b', 'a']: the folders between a relative path and its root."""
-    parts = posixpath.dirname(rel)
-    out = []
-    while parts:
-        out.append(parts)
-        parts = posixpath.dirname(parts)
-    return out

@@ -155,11 +155,6 @@ def rewrite_rows(rewrites: dict[int, tuple[str, str, bool]]) -> None:
     )
 
 
-def delete_rows(pks: Iterable[int]) -> None:
-    for part in chunks(list(pks)):
-        LinkRecord.delete().where(LinkRecord.pk.in_(part)).execute()
-
-
 def set_statuses(updates: dict[int, tuple[str, str | None]], verified_at: float) -> None:
     """Record the status each row was found in, grouped so 30,000 rows take a few statements."""
     groups: dict[tuple[str, str | None], list[int]] = {}

@@ -71,15 +71,17 @@ class AppSite:
         self.version = parse_app_version(app.version)
         self._methods: dict[int, LinkMethod | LinkUnsupported] = {}
         self._folder_errors: dict[str, str | None] = {}
-        self.discover()
 
     @property
     def online(self) -> bool:
         """The app's folder exists: a missing one may be an unmounted drive, so nothing is made."""
         return self.error is None and os.path.isdir(self.root)
 
-    def discover(self) -> None:
-        """Re-read the folders under models/ and the app version; forget cached link methods."""
+    def discover(self, announce: bool = False) -> None:
+        """Re-read the folders under models/ and the app version; forget cached link methods.
+
+        `announce` logs the folders no mapping uses (once per full sync, not per `show`).
+        """
         self._methods.clear()
         self._folder_errors.clear()
         if not self.online or self.kind is None:
@@ -95,10 +97,10 @@ class AppSite:
             self.version_text = self.kind.detect_version(Path(self.root))
             self.version = parse_app_version(self.version_text)
         extra = unnamed_folders(self.kind, self.available, self.configured)
-        if extra:
+        if extra and announce:
             log.info(
-                "app %s: folders %s found under %s; map a model_type or family to one "
-                "with [app.folders]",
+                "app %s: found folders %s under %s: each takes the model_type of its name; "
+                "[app.folders] can send a type or family there",
                 self.name,
                 ", ".join(extra),
                 self.models_dir,

@@ -67,7 +67,7 @@ class LinkPass:
     full sync or a repair after a move touches tens of thousands of rows.
     """
 
-    library: Library
+    library: Library  # (removals also run with the library offline: see remove_model_links)
     sites: dict[str, AppSite]
     report: LinkReport = field(default_factory=LinkReport)
     real_dirs: RealDirs = field(default_factory=RealDirs)

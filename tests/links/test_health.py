@@ -158,16 +158,19 @@ def test_moved_library_is_found_again_in_one_pass(home, comfy, lconfig, caplog):
         lconfig, "big", "checkpoint", write=lambda f: modelfiles.make_shard_set(f, "model", 2)
     )
     manager.sync_all()
-    # the drive is remounted elsewhere: /…/usb becomes /…/usb-new; a sibling /…/usb2 holds
-    # links of another tool that must not be touched (a prefix of one path, not a parent)
+    # the drive is remounted elsewhere (…/library -> …/usb); a sibling …/usb2 whose name
+    # starts with the new root holds another tool's links, one of them dangling: a prefix
+    # match that is not a parent folder must not make them look like ours
     old_root = lconfig.library_root
-    new_root = home / "library-new"
+    new_root = home / "usb"
     shutil.move(old_root, new_root)
-    sibling = home / "library2"
+    sibling = home / "usb2"
     sibling.mkdir()
     (sibling / "x.safetensors").write_bytes(b"x")
     theirs = comfy / "models" / "loras" / "theirs.safetensors"
     theirs.symlink_to(sibling / "x.safetensors")
+    theirs_dangling = comfy / "models" / "loras" / "theirs-gone.safetensors"
+    theirs_dangling.symlink_to(sibling / "gone.safetensors")
 
     moved = _with_library(app_config(home, comfy_app(comfy), name="moved.toml"), new_root)
 
@@ -191,9 +194,14 @@ def test_moved_library_is_found_again_in_one_pass(home, comfy, lconfig, caplog):
             ).resolve()
         )
     assert {row.target.startswith(str(new_root) + "/") for row in LinkRecord.select()} == {True}
+    group = comfy / "models" / "checkpoints" / "big"
+    assert sorted(p.resolve() for p in group.iterdir()) == sorted(
+        (new_root / "checkpoint" / "sd15" / "big" / f.name).resolve() for f in ckpt.meta.files
+    )
     assert os.readlink(theirs) == str(sibling / "x.safetensors")
-    assert manager.check()["ok"] == 23
-    assert ckpt.id
+    assert os.readlink(theirs_dangling) == str(sibling / "gone.safetensors")
+    after = manager.check()
+    assert after["ok"] == 23 and after["orphaned"] == []
 
 
 def test_unmounted_library_changes_nothing_and_repair_resumes(lconfig, comfy):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -262,9 +263,11 @@ def test_remove_model_links_removes_links_and_the_folder_modeld_made(lconfig, co
     assert LinkRecord.select().where(LinkRecord.model_id == other.id).count() == 1
 
 
-def test_discovered_folder_takes_its_type_and_config_maps_a_family(home, comfy, index):
+def test_discovered_folder_takes_its_type_and_config_maps_a_family(home, comfy, index, caplog):
+    caplog.set_level(logging.INFO)
     (comfy / "models" / "ipadapter").mkdir()
     (comfy / "models" / "LLM").mkdir()
+    (comfy / "models" / "sams").mkdir()
     config = app_config(
         home,
         comfy_app(comfy)
@@ -281,7 +284,9 @@ def test_discovered_folder_takes_its_type_and_config_maps_a_family(home, comfy, 
     adapter = add_model(config, "ipa", "unknown", family="ip-adapter-plus")
     flux_lora = add_model(config, "fluxy", "lora", family="flux")
     sd_lora = add_model(config, "sdish", "lora", family="sd15")
-    LinkManager(config).sync_all()
+    report = LinkManager(config).sync_all()
+    assert {"ipadapter", "LLM", "sams", "loras"} <= set(report["apps"][0]["folders"])
+    assert "found folders LLM, sams under" in caplog.text
     models = comfy / "models"
     assert (models / "LLM" / "qwen.Q4_K_M.gguf").resolve() == llm.path().resolve()
     assert (models / "ipadapter" / "ipa.safetensors").resolve() == adapter.path().resolve()
