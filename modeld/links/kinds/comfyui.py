@@ -31,13 +31,18 @@ FOLDERS: dict[str, tuple[str, ...]] = {
     "hypernetwork": ("hypernetworks",),
 }
 
+# folders ComfyUI itself ships that hold no model type of ours (not worth announcing)
+OWN_FOLDERS = frozenset(
+    {"configs", "vae_approx", "gligen", "photomaker", "style_models", "audio_encoders"}
+)
+
 _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 
 class ComfyUI(AppKind):
     name = "comfyui"
     summary = "ComfyUI: <path>/models/<checkpoints|loras|vae|...>/"
-    known_folders = frozenset(name for names in FOLDERS.values() for name in names)
+    known_folders = OWN_FOLDERS | {name for names in FOLDERS.values() for name in names}
 
     def models_dir(self, app_root: Path) -> Path:
         return app_root / "models"
