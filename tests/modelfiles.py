@@ -19,6 +19,7 @@ import math
 import struct
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -895,6 +896,7 @@ def make_shard_set(
     missing: Iterable[int] = (),
     index: bool = True,
     digits: int = 5,
+    arch: str = "llama",
 ) -> list[Path]:
     """`base-0000k-of-0000n.ext` shards (+ `base.ext.index.json` for safetensors).
 
@@ -922,8 +924,8 @@ def make_shard_set(
             }
             write_gguf(
                 path,
-                arch="llama",
-                name="Sharded Llama" if k == 1 else None,
+                arch=arch,
+                name=f"Sharded {arch}" if k == 1 else None,
                 file_type="Q4_K_M",
                 extra_kv=split_kv,
                 tensors={t: ("F32", shape) for t, (_d, shape) in bucket.items()},
@@ -987,7 +989,10 @@ def make_diffusers_folder(
 
     def weights_file(folder: str, stem: str, tensors: dict[str, TensorSpec]) -> None:
         if weights == "bin":
-            write_torch_zip_pickle(path / folder / f"{stem}.bin", tensors=tensors)
+            storage = {"F16": "HalfStorage", "BF16": "BFloat16Storage", "F32": "FloatStorage"}[
+                dtype
+            ]
+            write_torch_zip_pickle(path / folder / f"{stem}.bin", tensors=tensors, storage=storage)
         else:
             write_safetensors(path / folder / f"{stem}.safetensors", tensors)
 
@@ -1087,5 +1092,206 @@ def many_entry_zip(path: Path, entries: int = 10_000, with_pickle: bool = True) 
         if with_pickle:
             zf.writestr("archive/data.pkl", benign_state_dict_pickle({"w": ("F16", (2,))}))
         for i in range(entries):
-            zf.writestr(f"archive/data/{i}", b"\0\0")
+            zf.writestr(f"archive/data/{i}", b"\0" * 4)  # data.pkl refers to "0" only
     return path
+
+
+# -- the labelled corpus ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What identification must say about one corpus entry."""
+
+    rel: str  # the file or folder, relative to the corpus root
+    format: str
+    model_type: str
+    family: str
+    precision: str | None = None
+    quant: str | None = None
+    files: int = 1  # files in the unit (weights + companions)
+
+
+def build_corpus(root: Path) -> list[Expected]:
+    """Write one realistic tiny model of every type and format under `root`.
+
+    Names are the ones users really drop; where a label can only come from the
+    name or metadata (a 4-channel VAE, a LyCORIS LoKr without text-encoder
+    keys), the entry says so through its name or metadata.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    e: list[Expected] = []
+
+    def add(rel: str, fmt: str, model_type: str, family: str, precision=None, quant=None, files=1):
+        e.append(Expected(rel, fmt, model_type, family, precision, quant, files))
+
+    sd15_checkpoint(root / "dreamshaper_8.safetensors")
+    (root / "dreamshaper_8.preview.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    (root / "dreamshaper_8.civitai.info").write_text('{"modelId": 4384}')
+    add("dreamshaper_8.safetensors", "safetensors", "checkpoint", "sd15", "fp16", files=3)
+    sd2_checkpoint(root / "v2-1_768-ema-pruned.safetensors")
+    add("v2-1_768-ema-pruned.safetensors", "safetensors", "checkpoint", "sd2", "fp16")
+    sdxl_checkpoint(root / "juggernautXL_v9.safetensors", dtype="BF16")
+    (root / "juggernautXL_v9.yaml").write_text(
+        "model:\n  target: sgm.models.diffusion.DiffusionEngine\n"
+    )
+    add("juggernautXL_v9.safetensors", "safetensors", "checkpoint", "sdxl", "bf16", files=2)
+    sd3_checkpoint(root / "sd3_medium_incl_clips.safetensors")
+    add("sd3_medium_incl_clips.safetensors", "safetensors", "checkpoint", "sd3", "fp16")
+    flux_checkpoint(root / "flux1-dev-fp8.safetensors")
+    add("flux1-dev-fp8.safetensors", "safetensors", "checkpoint", "flux", "fp8")
+    sd15_checkpoint_pickle(root / "v1-5-pruned-emaonly.ckpt")
+    add("v1-5-pruned-emaonly.ckpt", "pickle", "checkpoint", "sd15", "fp16")
+
+    flux_transformer(root / "flux1-schnell.safetensors")
+    add("flux1-schnell.safetensors", "safetensors", "diffusion_model", "flux", "bf16")
+    unet_only(root / "sdxl_unet_only.safetensors", "sdxl")
+    add("sdxl_unet_only.safetensors", "safetensors", "diffusion_model", "sdxl", "fp16")
+    write_gguf(
+        root / "flux1-dev-Q4_0.gguf",
+        "flux",
+        "flux1-dev",
+        "Q4_0",
+        tensors={
+            "double_blocks.0.img_attn.qkv.weight": ("Q4_0", (64, 8)),
+            "single_blocks.0.linear1.weight": ("Q4_0", (64, 8)),
+        },
+    )
+    add("flux1-dev-Q4_0.gguf", "gguf", "diffusion_model", "flux", None, "Q4_0")
+
+    lora(root / "add_detail.safetensors", "sd15", metadata={"ss_network_module": "networks.lora"})
+    add("add_detail.safetensors", "safetensors", "lora", "sd15", "fp16")
+    lora(root / "v2_style.safetensors", "sd2")
+    add("v2_style.safetensors", "safetensors", "lora", "sd2", "fp16")
+    lora(root / "xl_more_art-full.safetensors", "sdxl")
+    add("xl_more_art-full.safetensors", "safetensors", "lora", "sdxl", "fp16")
+    lora(root / "locon_character.safetensors", "sd15", "locon")
+    add("locon_character.safetensors", "safetensors", "lora", "sd15", "fp16")
+    lora(root / "loha_texture.safetensors", "sdxl", "loha")
+    add("loha_texture.safetensors", "safetensors", "lora", "sdxl", "fp16")
+    lora(
+        root / "lokr_pose.safetensors", "sd15", "lokr", metadata={"ss_base_model_version": "sd_v1"}
+    )
+    add("lokr_pose.safetensors", "safetensors", "lora", "sd15", "fp16")
+    lora(root / "flux_realism_lora.safetensors", "flux", dtype="BF16")
+    add("flux_realism_lora.safetensors", "safetensors", "lora", "flux", "bf16")
+    lora(root / "pytorch_lora_weights.safetensors", "flux", "peft")
+    add("pytorch_lora_weights.safetensors", "safetensors", "lora", "flux", "fp16")
+
+    vae(root / "sdxl_vae.safetensors", dtype="F16")
+    add("sdxl_vae.safetensors", "safetensors", "vae", "sdxl", "fp16")
+    vae(root / "flux_ae.safetensors", latent=16, dtype="BF16")
+    add("flux_ae.safetensors", "safetensors", "vae", "flux", "bf16")
+    vae(root / "vae-ft-mse-840000-ema-pruned.safetensors", diffusers=True, dtype="F32")
+    add("vae-ft-mse-840000-ema-pruned.safetensors", "safetensors", "vae", "unknown", "fp32")
+
+    controlnet(root / "control_v11p_sd15_canny.safetensors", "sd15")
+    add("control_v11p_sd15_canny.safetensors", "safetensors", "controlnet", "sd15", "fp16")
+    controlnet(root / "diffusion_pytorch_model_xl_depth.safetensors", "sdxl", diffusers=True)
+    add("diffusion_pytorch_model_xl_depth.safetensors", "safetensors", "controlnet", "sdxl", "fp16")
+
+    embedding(root / "EasyNegative.safetensors", "sd15")
+    add("EasyNegative.safetensors", "safetensors", "embedding", "sd15", "fp32")
+    embedding(root / "negativeXL_D.safetensors", "sdxl")
+    add("negativeXL_D.safetensors", "safetensors", "embedding", "sdxl", "fp32")
+    embedding_pickle(root / "bad-hands-5.pt")
+    add("bad-hands-5.pt", "pickle", "embedding", "unknown", "fp32")
+
+    upscaler(root / "4x-UltraSharp.safetensors")
+    add("4x-UltraSharp.safetensors", "safetensors", "upscaler", "esrgan", "fp32")
+    write_torch_zip_pickle(
+        root / "4x_foolhardy_Remacri.pth",
+        tensors={
+            "conv_first.weight": ("F32", (8, 3, 3, 3)),
+            "RRDB_trunk.0.RDB1.conv1.weight": ("F32", (4, 8, 3, 3)),
+            "trunk_conv.weight": ("F32", (8, 8, 3, 3)),
+            "conv_last.weight": ("F32", (3, 8, 3, 3)),
+        },
+        storage="FloatStorage",
+    )
+    add("4x_foolhardy_Remacri.pth", "pickle", "upscaler", "esrgan", "fp32")
+    upscaler(root / "RealESRGAN_x4plus.safetensors", "real", dtype="F16")
+    add("RealESRGAN_x4plus.safetensors", "safetensors", "upscaler", "esrgan", "fp16")
+    write_onnx(root / "4x_esrgan_upscaler.onnx")
+    add("4x_esrgan_upscaler.onnx", "onnx", "upscaler", "unknown")
+
+    text_encoder(root / "clip_l.safetensors", "clip_l")
+    add("clip_l.safetensors", "safetensors", "text_encoder", "clip_l", "fp16")
+    text_encoder(root / "clip_g.safetensors", "clip_g")
+    add("clip_g.safetensors", "safetensors", "text_encoder", "clip_g", "fp16")
+    text_encoder(root / "t5xxl_fp8_e4m3fn.safetensors", "t5", dtype="F8_E4M3")
+    add("t5xxl_fp8_e4m3fn.safetensors", "safetensors", "text_encoder", "t5", "fp8")
+    write_gguf(
+        root / "t5-v1_1-xxl-encoder-Q5_K_M.gguf",
+        "t5encoder",
+        "T5 XXL encoder",
+        "Q5_K_M",
+        tensors={"enc.blk.0.attn_q.weight": ("Q5_K", (256, 8))},
+    )
+    add("t5-v1_1-xxl-encoder-Q5_K_M.gguf", "gguf", "text_encoder", "t5", None, "Q5_K_M")
+
+    clip_vision(root / "CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors", 1280)
+    add(
+        "CLIP-ViT-H-14-laion2B-s32B-b79K.safetensors",
+        "safetensors",
+        "clip_vision",
+        "clip_vit_h",
+        "fp16",
+    )
+    write_gguf(
+        root / "mmproj-model-f16.gguf",
+        "clip",
+        "CLIP vision",
+        "F16",
+        extra_kv={"clip.has_vision_encoder": True},
+        tensors={"v.blk.0.attn_q.weight": ("F16", (64, 64))},
+    )
+    add("mmproj-model-f16.gguf", "gguf", "clip_vision", "clip", "fp16")
+
+    llm_gguf(root / "Meta-Llama-3-8B-Instruct.Q4_K_M.gguf", "llama", "Q4_K_M", vocab=2000)
+    add("Meta-Llama-3-8B-Instruct.Q4_K_M.gguf", "gguf", "llm", "llama", None, "Q4_K_M")
+    llm_gguf(
+        root / "mistral-7b-instruct-v0.2.Q5_K_M.gguf",
+        "llama",
+        "Q5_K_M",
+        name="Mistral 7B Instruct v0.2",
+    )
+    add("mistral-7b-instruct-v0.2.Q5_K_M.gguf", "gguf", "llm", "mistral", None, "Q5_K_M")
+    llm_gguf(root / "qwen2.5-7b-instruct-q8_0.gguf", "qwen2", "Q8_0", name="Qwen2.5 7B Instruct")
+    add("qwen2.5-7b-instruct-q8_0.gguf", "gguf", "llm", "qwen", None, "Q8_0")
+    llm_gguf(
+        root / "gemma-2-9b-it-IQ3_XS.gguf", "gemma2", "IQ3_XS", name="Gemma 2 9b It", version=2
+    )
+    add("gemma-2-9b-it-IQ3_XS.gguf", "gguf", "llm", "gemma", None, "IQ3_XS")
+    llm_gguf(root / "Phi-3-mini-4k-instruct-fp16.gguf", "phi3", "F16", name="Phi 3 Mini")
+    add("Phi-3-mini-4k-instruct-fp16.gguf", "gguf", "llm", "phi", "fp16")
+    llm_safetensors(root / "qwen3-0.6b.safetensors", "qwen3")
+    add("qwen3-0.6b.safetensors", "safetensors", "llm", "qwen", "bf16")
+    llm_safetensors(root / "gemma-2-2b.safetensors", "gemma2")
+    add("gemma-2-2b.safetensors", "safetensors", "llm", "gemma", "bf16")
+    llm_safetensors(root / "phi-3-mini.safetensors", "phi3", dtype="F16")
+    add("phi-3-mini.safetensors", "safetensors", "llm", "phi", "fp16")
+    llm_safetensors(root / "Mistral-7B-v0.1.safetensors", "llama")
+    add("Mistral-7B-v0.1.safetensors", "safetensors", "llm", "mistral", "bf16")
+
+    shard_dir = root / "Meta-Llama-3-8B"
+    make_shard_set(shard_dir, n=3)
+    (shard_dir / "config.json").write_text(
+        json.dumps({"model_type": "llama", "architectures": ["LlamaForCausalLM"]})
+    )
+    (shard_dir / "tokenizer.json").write_text('{"version": "1.0"}')
+    add("Meta-Llama-3-8B", "safetensors", "llm", "llama", "bf16", files=6)
+    make_shard_set(
+        root / "Qwen2.5-14B-GGUF", base="qwen2.5-14b-instruct-q4_k_m", n=2, ext="gguf", arch="qwen2"
+    )
+    add("Qwen2.5-14B-GGUF", "gguf", "llm", "qwen", None, "Q4_K_M", files=2)
+
+    make_diffusers_folder(root / "stable-diffusion-v1-5", "sd15")
+    add("stable-diffusion-v1-5", "diffusers", "diffusers", "sd15", "fp16", files=10)
+    make_diffusers_folder(root / "stable-diffusion-2-1", "sd2", dtype="F32")
+    add("stable-diffusion-2-1", "diffusers", "diffusers", "sd2", "fp32", files=10)
+    make_diffusers_folder(root / "sdxl-base-1.0", "sdxl")
+    add("sdxl-base-1.0", "diffusers", "diffusers", "sdxl", "fp16", files=14)
+    make_diffusers_folder(root / "FLUX.1-schnell", "flux", dtype="BF16", weights="bin")
+    add("FLUX.1-schnell", "diffusers", "diffusers", "flux", "bf16", files=14)
+    return e
