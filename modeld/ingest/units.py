@@ -125,7 +125,8 @@ def name_problem(name: str) -> str | None:
     """Why a file name is refused, or None when it is fine."""
     if any("\udc80" <= ch <= "\udcff" for ch in name):
         shown = os.fsencode(name).decode("utf-8", "backslashreplace")
-        return f"file name {shown!r} is not valid UTF-8; rename it to import it"
+        shown = _CONTROL.sub(lambda match: repr(match.group())[1:-1], shown)
+        return f"file name '{shown}' is not valid UTF-8; rename it to import it"
     if _CONTROL.search(name):
         kind = "a newline" if "\n" in name or "\r" in name else "a control character"
         return f"file name {name!r} contains {kind}; rename it to import it"
