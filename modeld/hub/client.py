@@ -272,9 +272,8 @@ class HubClient:
                 self.requests += 1
             try:
                 value = send(endpoint, current_token(), self.policy.timeout)
-            except (
-                OfflineModeIsEnabled
-            ) as exc:  # HF_HUB_OFFLINE as huggingface_hub saw it at import
+            except OfflineModeIsEnabled as exc:
+                # HF_HUB_OFFLINE as huggingface_hub saw it at import time
                 breaker.release_trial()
                 raise HubOffline("HF_HUB_OFFLINE is set") from exc
             except HfHubHTTPError as exc:
@@ -298,11 +297,8 @@ class HubClient:
             except httpx2.TransportError as exc:
                 breaker.record_failure()
                 failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            except (
-                ValueError,
-                KeyError,
-                TypeError,
-            ) as exc:  # 200 with a body that is not the API's
+            except (ValueError, KeyError, TypeError) as exc:
+                # a 200 whose body is not the API's (a captive portal, a broken proxy)
                 breaker.record_failure()
                 failure = f"unexpected answer: {type(exc).__name__}"
             except BaseException:

@@ -34,7 +34,7 @@ from modeld.hub import state as lookup_state
 from modeld.hub.cache import HubCache, ensure_tables
 from modeld.hub.client import HubClient, HubPolicy, offline_reason
 from modeld.hub.clock import Cancelled, Clock, RealClock
-from modeld.hub.clues import collect_clues
+from modeld.hub.clues import collect_clues, header_fields
 from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, LookupOutcome, find_repo
 from modeld.library.db import ModelRecord, database
 from modeld.library.layout import METADATA_NAME, OVERRIDES_NAME
@@ -134,9 +134,11 @@ class HubEnricher:
         """
         if self.disabled_reason():
             return
+        # keep the header fields only (no tensor lists) while the model waits its turn
+        fields = header_fields(details) if details is not None else None
         with self._cv:
-            if details is not None:
-                self._details[model_id] = details
+            if fields is not None:
+                self._details[model_id] = fields
             if model_id not in self._queued:
                 self._queued.add(model_id)
                 self._queue.append(model_id)
@@ -146,6 +148,7 @@ class HubEnricher:
         """Queue every model that is due a lookup; returns how many were queued."""
         if self.disabled_reason():
             return 0
+        lookup_state.forget_missing_models()
         model_ids = lookup_state.due_model_ids(self._ttl)
         for model_id in model_ids:
             self.enqueue(model_id)
@@ -160,7 +163,7 @@ class HubEnricher:
             return {"state": "disabled", "next_try": None, "reason": reason, "queued": 0}
         retry_in = self.client.breaker().retry_in()
         try:
-            pending = lookup_state.pending_count()
+            pending = lookup_state.due_count(self._ttl)
         except Exception:  # status must answer even if the index is busy or closed
             log.debug("hub: pending count unavailable", exc_info=True)
             pending = None
@@ -301,8 +304,8 @@ class HubEnricher:
         breaker_wait = self.client.breaker().retry_in()
         if cached is None and breaker_wait:
             # down, and the cool-down is not over: do not even try (nor read the disk)
+            # (no write either: a model without a settled state is due by definition)
             self._resume_after(breaker_wait)
-            lookup_state.mark_pending(model_id)
             return _result(model_id, record.name, STATUS_PENDING, retry_in=breaker_wait)
         try:
             meta = read_metadata(folder)

@@ -45,13 +45,17 @@ def record_state(
     ).on_conflict_replace().execute()
 
 
-def mark_pending(model_id: str) -> None:
-    """Note a model as waiting, unless it already has a state (which says more)."""
-    HubLookupRecord.insert(model_id=model_id, state=PENDING).on_conflict_ignore().execute()
-
-
 def due_model_ids(miss_ttl_seconds: float, now: float | None = None) -> list[str]:
     """Models to look up: pending ones, never-tried ones, and misses older than the TTL."""
+    query = _due(miss_ttl_seconds, now).order_by(ModelRecord.imported_at)
+    return [row.model_id for row in query]
+
+
+def due_count(miss_ttl_seconds: float, now: float | None = None) -> int:
+    return _due(miss_ttl_seconds, now).count()
+
+
+def _due(miss_ttl_seconds: float, now: float | None):
     now = time.time() if now is None else now
     settled = HubLookupRecord.select(HubLookupRecord.model_id).where(
         (HubLookupRecord.state == DONE)
@@ -60,16 +64,9 @@ def due_model_ids(miss_ttl_seconds: float, now: float | None = None) -> list[str
             & (HubLookupRecord.last_attempt > now - miss_ttl_seconds)
         )
     )
-    query = (
-        ModelRecord.select(ModelRecord.model_id)
-        .where(ModelRecord.hub.is_null() & ModelRecord.model_id.not_in(settled))
-        .order_by(ModelRecord.imported_at)
+    return ModelRecord.select(ModelRecord.model_id).where(
+        ModelRecord.hub.is_null() & ModelRecord.model_id.not_in(settled)
     )
-    return [row.model_id for row in query]
-
-
-def pending_count() -> int:
-    return HubLookupRecord.select().where(HubLookupRecord.state == PENDING).count()
 
 
 def forget_missing_models() -> int:

@@ -359,3 +359,23 @@ def test_cli_hub_lookup_reports_disabled_and_unreachable(online: FakeHub, librar
     assert "disabled" in result.stderr and "HF_HUB_OFFLINE" in result.stderr
     usage = cli.run("hub", "lookup", check=False, env=offline)
     assert usage.returncode == 2
+
+
+def test_header_details_handed_over_at_import_are_used(online: FakeHub, library: Config, drop):
+    """The pipeline may pass the parsed header to enqueue; its hints lead the lookup."""
+    path = sdxl_file(drop, "Anonymous")
+    online.add_repo("hinted/checkpoint", {"weights/anon.safetensors": path})
+    [model] = Importer(library).import_paths([path], copy=False).imported
+    enricher = HubEnricher(library, policy=FAST)
+    try:
+        details = {"metadata": {"repo_id": "hinted/checkpoint"}, "tensors": [("w", "F16", (4,))]}
+        enricher.enqueue(model["id"], details=details)
+        enricher.start()
+        assert enricher.wait_idle(10)
+        hub = read_metadata(Path(model["path"])).hub
+        assert hub["repo_id"] == "hinted/checkpoint"
+        assert hub["path"] == "weights/anon.safetensors"
+        assert hub["found_via"] == "header_metadata"
+        assert [r.path for r in online.requests] == ["/api/models/hinted/checkpoint"]
+    finally:
+        enricher.stop()

@@ -384,3 +384,13 @@ def test_fake_hub_speaks_the_real_paths_info_and_tree_shapes(online):
         "a/b.gguf": "77" * 32,
         "c.txt": None,
     }
+
+
+def test_a_200_that_is_not_the_api_counts_as_a_failure(online, tmp_path):
+    """A captive portal answers 200 with a login page: retried, never parsed as results."""
+    path = write_safetensors(tmp_path / "Portal-Model.safetensors", {"w": ("F16", (2, 2))})
+    online.add_repo("org/Portal-Model", {path.name: path})
+    online.fail_next(200, body="<html>please log in</html>")
+    outcome = look_up(client(clock=ManualClock()), path)
+    assert outcome.status == CONFIRMED
+    assert searches(online) == 2
