@@ -325,3 +325,17 @@ def test_stale_hardlink_is_replaced_only_when_it_holds_the_same_bytes(home, comf
         os.stat(comfy / "models" / "loras" / f"other-{other.meta.blake3[:8]}.safetensors").st_ino
         == os.stat(other.path()).st_ino
     )
+
+
+def test_cleanup_of_registered_paths_spares_real_files(home, comfy, lconfig):
+    manager, (a, b) = _linked(lconfig, "a", "b")
+    for model in (a, b):  # the user swaps both links for real copies
+        link = _lora_link(comfy, model.meta.name)
+        link.unlink()
+        link.write_bytes(b"a real copy of " + model.meta.name.encode())
+    assert manager.remove_model_links(a.id) == 0  # nothing of ours left to remove
+    assert _lora_link(comfy, "a").read_bytes() == b"a real copy of a"
+    # the app leaves the config: its registered paths are forgotten, the files stay
+    assert LinkManager(app_config(home, "")).sync_all()["removed"] == 0
+    assert _lora_link(comfy, "b").read_bytes() == b"a real copy of b"
+    assert LinkRecord.select().count() == 0
