@@ -16,6 +16,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import stat
 import struct
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -1295,3 +1297,177 @@ def build_corpus(root: Path) -> list[Expected]:
     make_diffusers_folder(root / "FLUX.1-schnell", "flux", dtype="BF16", weights="bin")
     add("FLUX.1-schnell", "diffusers", "diffusers", "flux", "bf16", files=14)
     return e
+
+
+# -- the hostile corpus ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A bad input and how it must end: never imported, always with a specific reason."""
+
+    key: str
+    path: Path  # what to hand to the planner (a file, link or folder)
+    outcome: str  # problem (planning refuses it) | refused | dangerous
+    reason: str  # a substring of the reason
+    retry: bool = False
+
+
+def _gguf_head(version: int = 3, tensors: int = 0, kvs: int = 0) -> bytes:
+    return b"GGUF" + struct.pack("<IQQ", version, tensors, kvs)
+
+
+def build_hostile(drop: Path, outside: Path, marker: Path) -> list[Hostile]:
+    """Write at least 25 hostile inputs into `drop` (and link targets into `outside`).
+
+    The dangerous pickles would create `marker` if ever loaded.
+    """
+    drop.mkdir(parents=True, exist_ok=True)
+    outside.mkdir(parents=True, exist_ok=True)
+    h: list[Hostile] = []
+
+    def raw(name: str, data: bytes, outcome: str, reason: str, retry: bool = False) -> None:
+        (drop / name).write_bytes(data)
+        h.append(Hostile(name, drop / name, outcome, reason, retry))
+
+    header = b'{"w":{"dtype":"F32","shape":[1000],"data_offsets":[0,4000]}}'
+    raw(
+        "st-truncated-header.safetensors",
+        struct.pack("<Q", 1000) + header[:40],
+        "refused",
+        "cut short",
+        True,
+    )
+    raw(
+        "st-length-2-63.safetensors", struct.pack("<Q", 2**63) + b"{}" + bytes(64), "refused", "cap"
+    )
+    raw(
+        "st-offsets-past-eof.safetensors",
+        struct.pack("<Q", len(header)) + header + bytes(10),
+        "refused",
+        "truncated",
+        True,
+    )
+    overlap = (
+        b'{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},'
+        b'"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}'
+    )
+    raw(
+        "st-overlapping.safetensors",
+        struct.pack("<Q", len(overlap)) + overlap + bytes(6),
+        "refused",
+        "overlaps",
+    )
+    nested = b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    raw(
+        "st-nested.safetensors",
+        struct.pack("<Q", len(nested)) + nested,
+        "refused",
+        "nested too deeply",
+    )
+    raw("gguf-kv-count.gguf", _gguf_head(kvs=2**62) + bytes(64), "refused", "key/value pairs")
+    raw(
+        "gguf-tensor-count.gguf",
+        _gguf_head(tensors=2**61) + bytes(64),
+        "refused",
+        "tensors, more than",
+    )
+    raw(
+        "gguf-truncated-string.gguf",
+        _gguf_head(kvs=1) + gguf_string("general.name") + struct.pack("<IQ", 8, 64) + b"Llama 3",
+        "refused",
+        "cut short",
+        True,
+    )
+    raw(
+        "gguf-key-2-63.gguf",
+        _gguf_head(kvs=1) + struct.pack("<Q", 2**63) + bytes(64),
+        "refused",
+        "bytes long",
+    )
+    raw(
+        "gguf-array-2-40.gguf",
+        _gguf_head(kvs=1)
+        + gguf_string("tokenizer.ggml.tokens")
+        + struct.pack("<IIQ", 9, 8, 2**40)
+        + bytes(64),
+        "refused",
+        "items, more than",
+    )
+    raw("gguf-v1.gguf", _gguf_head(version=1) + bytes(64), "refused", "version 1")
+    write_gguf(drop / "gguf-data-past-eof.gguf")
+    with open(drop / "gguf-data-past-eof.gguf", "r+b") as handle:
+        handle.truncate(handle.seek(0, 2) - 100)
+    h.append(
+        Hostile(
+            "gguf-data-past-eof.gguf",
+            drop / "gguf-data-past-eof.gguf",
+            "refused",
+            "truncated",
+            True,
+        )
+    )
+    raw("legacy.bin", b"lmgg" + bytes(100), "refused", "legacy GGML")
+    raw("page.safetensors", HTML_PAGE, "refused", "HTML page")
+    raw("pointer.safetensors", LFS_POINTER, "refused", "Git LFS pointer")
+    raw("empty.safetensors", b"", "refused", "empty file")
+    raw(
+        "binbytes8.pt",
+        b"\x80\x04\x8e" + struct.pack("<Q", 2**62) + bytes(16),
+        "refused",
+        "in a bytes8",
+    )
+    data = onnx_model_bytes()
+    raw("cut.onnx", data[:-10], "refused", "cut short", True)
+
+    zip_bomb(drop / "bomb.ckpt")
+    h.append(Hostile("bomb.ckpt", drop / "bomb.ckpt", "refused", "zip bomb"))
+    many_entry_zip(drop / "many-entries.pt", 10_000)
+    h.append(Hostile("many-entries.pt", drop / "many-entries.pt", "refused", "never refers to"))
+    write_torch_zip_pickle(drop / "overlap.pt")
+    blob = bytearray((drop / "overlap.pt").read_bytes())
+    second = blob.find(b"PK\x01\x02", blob.find(b"PK\x01\x02") + 4)
+    blob[second + 42 : second + 46] = struct.pack("<I", 0)
+    (drop / "overlap.pt").write_bytes(bytes(blob))
+    h.append(Hostile("overlap.pt", drop / "overlap.pt", "refused", "overlap"))
+    write_torch_zip_pickle(drop / "cut-zip.ckpt")
+    with open(drop / "cut-zip.ckpt", "r+b") as handle:
+        handle.truncate(handle.seek(0, 2) - 30)
+    h.append(Hostile("cut-zip.ckpt", drop / "cut-zip.ckpt", "refused", "end record", True))
+
+    script = outside / "payload.py"
+    for name, kind in (
+        ("evil-system.ckpt", "os.system"),
+        ("evil-exec.pt", "builtins.exec"),
+        ("evil-popen.bin", "subprocess.Popen"),
+        ("evil-runpy.pth", "runpy.run_path"),
+    ):
+        if name.endswith(".ckpt"):
+            write_torch_zip_pickle(drop / name, kind, marker=marker, script=script)
+        else:
+            write_raw_pickle(drop / name, dangerous_pickle(kind, marker, script))
+        h.append(Hostile(name, drop / name, "dangerous", kind))
+
+    os.mkfifo(drop / "fifo.safetensors")
+    h.append(Hostile("fifo.safetensors", drop / "fifo.safetensors", "problem", "FIFO"))
+    try:
+        os.mknod(drop / "device.gguf", stat.S_IFCHR | 0o600, os.makedev(1, 3))
+        h.append(Hostile("device.gguf", drop / "device.gguf", "problem", "character device"))
+    except PermissionError:
+        pass  # not root: the FIFO stands in for special files
+    lora(outside / "target.safetensors")
+    (drop / "escape.safetensors").symlink_to(outside / "target.safetensors")
+    h.append(Hostile("escape.safetensors", drop / "escape.safetensors", "problem", "outside"))
+    (drop / "dangling.safetensors").symlink_to(drop / "no-such-file")
+    h.append(Hostile("dangling.safetensors", drop / "dangling.safetensors", "problem", "dangling"))
+    lora(drop / "new\nline.safetensors")
+    h.append(Hostile("newline-name", drop / "new\nline.safetensors", "problem", "newline"))
+    bad = drop / os.fsdecode(b"bad-\xff\xfe-name.safetensors")
+    lora(bad)
+    h.append(Hostile("invalid-utf8-name", bad, "problem", "not valid UTF-8"))
+    folder = make_diffusers_folder(drop / "diffusers-escape", "sd15")
+    (folder / "unet" / "extra.safetensors").symlink_to(outside / "target.safetensors")
+    h.append(Hostile("diffusers-escape", folder, "problem", "outside"))
+    make_shard_set(drop / "incomplete", n=3, missing=[2])
+    h.append(Hostile("incomplete-shards", drop / "incomplete", "problem", "missing 2", True))
+    return h
