@@ -39,6 +39,7 @@ PATH_LAYOUT = "path_layout"
 GGUF_SIBLING = "gguf_sibling"  # "<source repo>-GGUF": where converted GGUFs usually live
 BASE_MODEL = "base_model"
 FILE_NAME = "file_name"
+MODEL_NAME = "model_name"  # the model's human name (a diffusers folder's name)
 GGUF_NAME = "gguf_name"
 SIDECAR_NAME = "sidecar_name"
 FOLDER_NAME = "folder_name"
@@ -52,6 +53,7 @@ _SOURCE_ORDER = (
     GGUF_SIBLING,
     BASE_MODEL,
     FILE_NAME,
+    MODEL_NAME,
     GGUF_NAME,
     SIDECAR_NAME,
     FOLDER_NAME,
@@ -227,6 +229,7 @@ def collect_clues(
     sources: Sequence[str] = (),
     sidecars: Mapping[str, Any] | None = None,
     other_names: Sequence[str] = (),
+    model_name: str | None = None,
 ) -> list[Clue]:
     """Every clue to where `file_name` came from, strongest first, without duplicates.
 
@@ -235,7 +238,8 @@ def collect_clues(
     `kv`/`fields`/...) and/or the safetensors `__metadata__` strings.
     `sources` are the paths the file was imported from; `sidecars` maps a
     companion file name (`x.civitai.info`, `x.json`) to its parsed JSON;
-    `other_names` are further names the file went by (its original name).
+    `other_names` are further file names it went by (its original name);
+    `model_name` is the model's human name (no extension to strip).
     """
     fields = header_fields(details or {})
     is_gguf = (model_format or "").lower() == "gguf" or file_name.lower().endswith(".gguf")
@@ -263,6 +267,8 @@ def collect_clues(
     for name in (file_name, *other_names):
         if term := search_term(name):
             clues.append(Clue(SEARCH, term, FILE_NAME))
+    if model_name and (term := search_term(model_name, has_extension=False)):
+        clues.append(Clue(SEARCH, term, MODEL_NAME))
     for name in _gguf_names(fields):
         if term := search_term(name, has_extension=False):
             clues.append(Clue(SEARCH, term, GGUF_NAME))

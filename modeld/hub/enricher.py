@@ -324,11 +324,12 @@ class HubEnricher:
             sources=meta.sources,
             sidecars=_read_sidecars(folder),
             other_names=file_names[1:],
+            model_name=meta.name,
         )
         outcome = find_repo(
             self.client,
             sha256=meta.sha256,
-            file_names=file_names or [meta.name],
+            file_names=[*file_names, meta.name],
             clues=clues,
             model_format=meta.format,
         )

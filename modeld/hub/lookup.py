@@ -27,7 +27,7 @@ from modeld.hub.client import (
     RepoNotAvailable,
     SearchHit,
 )
-from modeld.hub.clues import REPO, SEARCH, Clue, name_similarity
+from modeld.hub.clues import REPO, SEARCH, Clue, name_similarity, search_term
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,11 @@ class _Search:
     ):
         self.client = client
         self.sha256 = sha256
-        self.file_names = [n for n in file_names if n]
+        # only names that identify a model count; "model.safetensors" is anyone's name
+        self.file_names = [n for n in file_names if n and search_term(n) is not None]
         self.own_names = {PurePosixPath(n).name.lower() for n in self.file_names}
         self.is_gguf = (model_format or "").lower() == "gguf" or any(
-            n.lower().endswith(".gguf") for n in self.file_names
+            n.lower().endswith(".gguf") for n in file_names if n
         )
         self.checked: set[str] = set()
         self._suggestions: dict[str, Suggestion] = {}
@@ -155,7 +156,7 @@ class _Search:
         candidate_checks = 0
         for clue in [c for c in clues if c.kind == SEARCH][: policy.max_searches]:
             hits = self.client.search(clue.value)
-            for hit in self._ranked(hits):
+            for hit in self._ranked(hits, clue.value):
                 similarity = self._similarity(hit.repo_id)
                 if similarity >= SUGGESTION_THRESHOLD:
                     self._suggest(Suggestion(hit.repo_id, SIMILAR_NAME, similarity, clue.source))
@@ -202,11 +203,11 @@ class _Search:
                 self._suggest(Suggestion(repo.repo_id, NAMED_BY_FILE, 0.8, source))
         return None
 
-    def _ranked(self, hits: Sequence[SearchHit]) -> list[SearchHit]:
+    def _ranked(self, hits: Sequence[SearchHit], term: str) -> list[SearchHit]:
         """Most similar name first; for a GGUF, GGUF repos first; then downloads."""
 
         def key(hit: SearchHit) -> tuple[float, int]:
-            score = self._similarity(hit.repo_id)
+            score = max(self._similarity(hit.repo_id), name_similarity(term, hit.repo_id))
             if self.is_gguf and ("gguf" in hit.repo_id.lower() or "gguf" in hit.tags):
                 score += 0.1
             return (-score, -hit.downloads)

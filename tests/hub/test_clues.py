@@ -13,6 +13,7 @@ from modeld.hub.clues import (
     GGUF_SOURCE,
     HEADER_METADATA,
     HF_CACHE,
+    MODEL_NAME,
     PATH_LAYOUT,
     REPO,
     SEARCH,
@@ -247,3 +248,10 @@ def test_name_similarity():
     )
     assert name_similarity("Juggernaut-XL-v9.safetensors", "RunDiffusion/Juggernaut-XL-v9") == 1.0
     assert name_similarity("Juggernaut-XL-v9.safetensors", "someone/totally-different") < 0.6
+
+
+def test_model_name_is_searched_without_stripping_a_fake_extension():
+    clues = collect_clues(
+        "diffusion_pytorch_model.safetensors", model_name="stable-diffusion-xl-base-1.0"
+    )
+    assert searches(clues) == [("stable-diffusion-xl-base-1.0", MODEL_NAME)]

@@ -394,3 +394,12 @@ def test_a_200_that_is_not_the_api_counts_as_a_failure(online, tmp_path):
     outcome = look_up(client(clock=ManualClock()), path)
     assert outcome.status == CONFIRMED
     assert searches(online) == 2
+
+
+def test_a_generic_file_name_in_a_named_repo_is_no_same_name_lead(online, tmp_path):
+    path = write_safetensors(tmp_path / "model.safetensors", {"w": ("F16", (2, 2))})
+    online.add_repo("org/Some-Model", {"model.safetensors": ("12" * 32, 1)})
+    outcome = look_up(client(), path, sources=[f"/dl/org/Some-Model/{path.name}"])
+    assert outcome.status == MISS
+    assert outcome.suggestions == ()  # "model.safetensors" is anyone's name: no lead
+    assert repo_calls(online) == 1
