@@ -49,6 +49,10 @@ def online(fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    # huggingface_hub's own side calls (agent-harness telemetry) go to its import-time
+    # ENDPOINT: point that at the fake too, and switch them off as modeld does
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", fakehub.url)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_TELEMETRY", True)
     monkeypatch.setenv("HF_ENDPOINT", fakehub.url)
     return fakehub
 
