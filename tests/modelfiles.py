@@ -1383,7 +1383,7 @@ def build_hostile(drop: Path, outside: Path, marker: Path) -> list[Hostile]:
         "gguf-key-2-63.gguf",
         _gguf_head(kvs=1) + struct.pack("<Q", 2**63) + bytes(64),
         "refused",
-        "bytes long",
+        "GGUF key of 9223372036854775808 bytes",
     )
     raw(
         "gguf-array-2-40.gguf",

@@ -61,8 +61,16 @@ class ImportUnit:
 
     @property
     def primary(self) -> UnitFile:
-        """The largest weights file: its hashes identify the model."""
+        """The largest weights file: its hashes identify the model.
+
+        In a diffusers folder, the largest file of the denoiser (unet/,
+        transformer/): text encoders and VAEs are shared between models, the
+        denoiser is what makes this one itself.
+        """
         weights = [f for f in self.files if f.role == "weights"] or list(self.files)
+        if self.kind == "diffusers":
+            denoiser = [f for f in weights if f.name.split("/", 1)[0] in DENOISER_FOLDERS]
+            weights = denoiser or weights
         return max(weights, key=lambda f: (_size(f.path), f.name))
 
     @property
@@ -78,6 +86,7 @@ class Problem:
 
 
 DIFFUSERS_INDEX = "model_index.json"
+DENOISER_FOLDERS = frozenset({"unet", "transformer", "prior", "decoder"})
 WEIGHT_EXTENSIONS = frozenset(
     {".safetensors", ".sft", ".gguf", ".ckpt", ".pt", ".pth", ".bin", ".onnx", ".pkl"}
 )

@@ -113,7 +113,7 @@ def read_gguf(handle: BinaryIO, size: int) -> dict[str, Any]:
     kv: dict[str, Any] = {}
     seen: set[str] = set()
     for _ in range(kv_count):
-        key = _string(cursor, MAX_KEY_BYTES, "a key")
+        key = _string(cursor, MAX_KEY_BYTES, "key")
         if key in seen:
             raise Malformed(f"GGUF key {key!r} appears twice")
         seen.add(key)
@@ -131,7 +131,7 @@ def read_gguf(handle: BinaryIO, size: int) -> dict[str, Any]:
     spans: list[tuple[int, int, str]] = []
     names: set[str] = set()
     for _ in range(tensor_count):
-        name = _string(cursor, MAX_NAME_BYTES, "a tensor name")
+        name = _string(cursor, MAX_NAME_BYTES, "tensor name")
         if name in names:
             raise Malformed(f"GGUF tensor {name!r} appears twice")
         names.add(name)
@@ -182,7 +182,7 @@ _SKIPPED = _Skipped()
 def _string(cursor: Cursor, cap: int, purpose: str) -> str:
     length = cursor.u64(f"the length of {purpose}")
     if length > cap:
-        raise Malformed(f"GGUF {purpose} is {length} bytes long (cap {cap})")
+        raise Malformed(f"GGUF {purpose} of {length} bytes is over the {cap}-byte cap")
     raw = cursor.take(length, purpose)
     try:
         return raw.decode("utf-8")
