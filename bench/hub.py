@@ -29,6 +29,7 @@ from modeld.config import parse_config
 from modeld.hub import HubEnricher
 from modeld.ingest.pipeline import Importer
 from modeld.library.db import open_index
+from modeld.library.layout import ensure_library
 from tests.hub.fakehub import FakeHub
 from tests.modelfiles import write_safetensors
 
@@ -57,6 +58,7 @@ def run(mode: str, files: int, hub: FakeHub | None, watch: float) -> tuple[float
             source=None,
         )
         paths = make_files(home / "drop", files)
+        ensure_library(config.library_root)
         db = open_index(config.index_path)
         enricher = None
         hooks = []
@@ -68,7 +70,9 @@ def run(mode: str, files: int, hub: FakeHub | None, watch: float) -> tuple[float
         seen_before = len(hub.requests) if hub else 0
         started = time.perf_counter()
         for path in paths:
-            importer.import_paths([path], copy=False)
+            report = importer.import_paths([path], copy=False)
+            if len(report.imported) != 1:
+                raise SystemExit(f"import failed: {report}")
         elapsed = time.perf_counter() - started
         during = (len(hub.requests) - seen_before) if hub else 0
         if watch and enricher is not None:
