@@ -96,6 +96,7 @@ class Facts:
     metadata: Mapping[str, str]
     kv: Mapping[str, Any]
     config: Mapping[str, Any]
+    adapter_config: Mapping[str, Any]
     file_name: str
     unit_name: str
 
@@ -134,6 +135,7 @@ def facts_of(unit: ImportUnit, sniffed: Sniffed) -> Facts:
         metadata=details.get("metadata") or {},
         kv=details.get("kv") or {},
         config=details.get("config") or {},
+        adapter_config=details.get("adapter_config") or {},
         file_name=unit.primary.name,
         unit_name=unit.name,
     )
@@ -479,6 +481,9 @@ def _lora(f: Facts, extra: dict[str, Any]) -> tuple[Label, Label] | None:
             return kind, Label("sd3", "header", LIKELY)
     if f.has("self_attn", "mlp.") and f.has("layers."):
         extra["lora_target"] = "llm"
+        base = str(f.adapter_config.get("base_model_name_or_path", ""))
+        if named := _name_llm_family(base):
+            return kind, Label(named, "metadata", METADATA)
     return kind, _UNKNOWN
 
 
@@ -923,6 +928,8 @@ def _hints(f: Facts) -> dict[str, str]:
     for key in ("_name_or_path", "model_type"):
         if f.config.get(key):
             hints[f"config.{key}"] = _short(f.config[key])
+    if f.adapter_config.get("base_model_name_or_path"):
+        hints["adapter.base_model"] = _short(f.adapter_config["base_model_name_or_path"])
     architectures = f.config.get("architectures")
     if isinstance(architectures, list) and architectures:
         hints["config.architectures"] = _short(",".join(map(str, architectures)))

@@ -231,7 +231,11 @@ class _Planner:
                 self._diffusers(folder, self.boundary or folder)
             else:
                 limit = self.boundary or root.parent
-                self._plan_folder(root.parent, os.listdir(root.parent), limit, only=root.name)
+                try:
+                    siblings = os.listdir(root.parent)
+                except OSError:  # an unlistable folder: the file is planned on its own
+                    siblings = [root.name]
+                self._plan_folder(root.parent, siblings, limit, only=root.name)
         else:
             self.problem(root, f"not a regular file ({_kind(info.st_mode)})")
 

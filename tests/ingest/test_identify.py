@@ -239,3 +239,17 @@ def test_labels_are_json_and_match_the_identity(tmp_path):
     }
     assert labels["precision"]["value"] == "fp16" and labels["params"] == identity.params
     assert labels["evidence"]["lora_style"] == "lora"
+
+
+def test_peft_adapter_takes_its_base_from_adapter_config(tmp_path):
+    folder = tmp_path / "my-qlora"
+    modelfiles.llm_lora(folder / "adapter_model.safetensors")
+    (folder / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "Qwen/Qwen2.5-7B-Instruct", "peft_type": "LORA"})
+    )
+    units, problems = plan_units([folder])
+    assert problems == [] and units[0].name == "my-qlora"
+    identity = identify(units[0], inspect_unit(units[0]))
+    assert identity.model_type.value == "lora"
+    assert (identity.family.value, identity.family.source) == ("qwen", "metadata")
+    assert identity.hints["adapter.base_model"] == "Qwen/Qwen2.5-7B-Instruct"

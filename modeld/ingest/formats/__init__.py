@@ -17,7 +17,8 @@ a file is checked against the file's size and a cap before it is used.
 - ``kv``: GGUF key/values (everything but ``tokenizer.*``; big arrays left out);
 - ``names`` / ``storages``: strings and storage types found in a pickle's
   opcodes (tensor names without unpickling; storage types give the dtype);
-- ``config``: a companion ``config.json`` (transformers/diffusers);
+- ``config`` / ``adapter_config``: a companion ``config.json``
+  (transformers/diffusers) or PEFT ``adapter_config.json``;
 - ``pipeline`` / ``components``: a diffusers folder's ``model_index.json`` and
   per-component ``{"format", "tensors", "config"}``;
 - ``files``: how many weights files were read.

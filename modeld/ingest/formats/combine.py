@@ -38,9 +38,10 @@ def inspect(unit: ImportUnit) -> SniffResult:
             _check_shards(unit, formats[0], sniffed, details)
     except Malformed as exc:
         return Refused(exc.reason, exc.retry)
-    config = _companion(unit, "config.json")
-    if config is not None:
-        details["config"] = config
+    for name, key in (("config.json", "config"), ("adapter_config.json", "adapter_config")):
+        companion = _companion(unit, name)
+        if companion is not None:
+            details[key] = companion
     return Sniffed(formats[0], details)
 
 

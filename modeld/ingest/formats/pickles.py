@@ -262,7 +262,11 @@ def picklescan_globals(data: bytes, label: str) -> tuple[set[str], set[str], boo
     """(all imports, imports picklescan calls dangerous, scan error) for one stream."""
     from picklescan.scanner import SafetyLevel, scan_pickle_bytes
 
-    result = scan_pickle_bytes(io.BytesIO(data), label, multiple_pickles=False)
+    try:
+        result = scan_pickle_bytes(io.BytesIO(data), label, multiple_pickles=False)
+    except Exception:  # picklescan raises on some malformed streams: that is a scan error
+        log.debug("picklescan failed on %s", label, exc_info=True)
+        return set(), set(), True
     found = {f"{g.module}.{g.name}" for g in result.globals}
     dangerous = {
         f"{g.module}.{g.name}" for g in result.globals if g.safety == SafetyLevel.Dangerous

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import struct
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from modeld.ingest.formats import Refused, Sniffed, sniff
+from modeld.ingest.formats import Dangerous, Malformed, Refused, Sniffed, sniff
+from modeld.ingest.formats.detect import sniff_handle
 from tests import modelfiles
 
 
@@ -117,3 +121,49 @@ def test_sparse_multi_gigabyte_header_is_read_without_reading_the_data(tmp_path)
     assert isinstance(result, Sniffed) and len(result.details["tensors"]) == len(tensors)
     with open(path, "rb") as handle:
         assert struct.unpack("<Q", handle.read(8))[0] < 1 << 20
+
+
+# -- fuzz: every dispatcher branch (zip, pickle, ONNX, text) over hostile bytes -------
+
+DISPATCH_RUNS = [0]
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory) -> list[bytes]:
+    folder = tmp_path_factory.mktemp("seeds")
+    return [
+        modelfiles.write_torch_zip_pickle(folder / "a.pt").read_bytes(),
+        modelfiles.onnx_model_bytes(),
+        modelfiles.benign_state_dict_pickle({"w": ("F16", (2, 2))}),
+        modelfiles.dangerous_pickle("memo", folder / "never"),
+        modelfiles.dangerous_pickle("builtins.eval", folder / "never"),
+    ]
+
+
+@settings(
+    max_examples=1500,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.data())
+def test_fuzz_dispatch_never_raises(seeds, data):
+    """Mutated zips, pickles and ONNX: a verdict or Malformed, nothing else."""
+    DISPATCH_RUNS[0] += 1
+    buffer = bytearray(data.draw(st.sampled_from(seeds)))
+    for _ in range(data.draw(st.integers(0, 6))):
+        buffer[data.draw(st.integers(0, len(buffer) - 1))] = data.draw(st.integers(0, 255))
+    blob = bytes(buffer[: data.draw(st.integers(1, len(buffer)))])
+    try:
+        verdict = sniff_handle(io.BytesIO(blob), len(blob), "fuzz.bin")
+    except Malformed as exc:
+        assert exc.reason
+    else:
+        assert isinstance(verdict, Sniffed | Refused | Dangerous)
+
+
+def test_fuzz_dispatch_ran(capsys):
+    if not DISPATCH_RUNS[0]:
+        pytest.skip("the fuzz test was not selected in this run")
+    with capsys.disabled():
+        print(f"\ndispatch (zip/pickle/ONNX) fuzz examples: {DISPATCH_RUNS[0]}")
+    assert DISPATCH_RUNS[0] >= 1500

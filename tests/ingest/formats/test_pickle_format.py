@@ -144,6 +144,12 @@ def test_a_stream_that_cannot_be_fully_scanned_is_dangerous(tmp_path):
     assert isinstance(result, Dangerous) and "could not be fully scanned" in result.reason
 
 
+def test_a_stream_picklescan_chokes_on_is_dangerous(tmp_path):
+    # STACK_GLOBAL with one value on the stack: picklescan raises (found by fuzzing)
+    result = sniff(modelfiles.write_raw_pickle(tmp_path / "m.pt", b"\x80\x04\x8c\x02os\x93."))
+    assert isinstance(result, Dangerous)
+
+
 def test_truncated_raw_pickle_waits(tmp_path):
     data = modelfiles.benign_state_dict_pickle({"w": ("F16", (2,))})
     result = sniff(modelfiles.write_raw_pickle(tmp_path / "m.pt", data[: len(data) // 2]))
