@@ -536,14 +536,3 @@ def _kind(mode: int) -> str:
     from modeld.ingest.formats.detect import file_kind
 
     return file_kind(mode)
-
-
-def walk_files(path: Path) -> Iterator[Path]:
-    """Every regular file under `path`, without following directory symlinks."""
-    if not path.is_dir() or path.is_symlink():
-        yield path
-        return
-    for folder, dirs, files in os.walk(path, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            yield Path(folder) / name
