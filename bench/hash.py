@@ -26,6 +26,7 @@ from modeld.config import parse_config
 from modeld.ingest.hashing import hash_file
 from modeld.ingest.pipeline import Importer
 from modeld.library.db import open_index
+from modeld.library.layout import ensure_library
 
 TARGETS = {"dual hash": None, "import (same device)": 1.10, "import --copy": 1.25}
 
@@ -87,6 +88,7 @@ def main() -> None:
             {"library": {"root": str(work / "lib")}, "daemon": {"state_dir": str(work / "st")}},
             source=None,
         )
+        ensure_library(config.library_root)
         db = open_index(config.index_path)
         importer = Importer(config)
 

@@ -39,7 +39,7 @@ from modeld.ingest.pipeline import (
 )
 from modeld.ingest.units import ImportUnit, plan_units
 from modeld.library import db as index_db
-from modeld.library.layout import ensure_library, library_available
+from modeld.library.layout import LibraryOffline, ensure_library, library_available
 from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
 from modeld.service.sdnotify import Notifier
 from modeld.watch import WatchService
@@ -75,6 +75,8 @@ class Daemon:
         self._stop = threading.Event()
         self._lock_fd: int | None = None
         self._library_online = True
+        self._inflight: set[Path] = set()
+        self._inflight_lock = threading.Lock()
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -117,16 +119,14 @@ class Daemon:
 
     def _start(self) -> None:
         config = self.config
-        ensure_library(config.library_root)
+        self._wait_for_library()
         self.db = index_db.open_index(config.index_path)
         for message in recover(config):
             self.errors.append(f"recovered: {message}")
 
         self.links = self._make_links()
         self.hub = self._make_hub()
-        after_import = []
-        if self.links is not None:
-            after_import.append(lambda meta, folder: self.links.sync_model(meta.id))
+        after_import = [lambda meta, folder: self.links.sync_model(meta.id)]
         if self.hub is not None:
             after_import.append(lambda meta, folder: self.hub.enqueue(meta.id))
         self.importer = Importer(config, on_event=self.events.publish, after_import=after_import)
@@ -141,13 +141,31 @@ class Daemon:
             on_failed=self._on_settle_failed,
             settle_seconds=config.daemon.settle_seconds,
             truncated_grace=config.daemon.truncated_grace_minutes * 60,
-            exclude=[config.library_root],  # a library inside a drop folder is not a drop
+            # a library, quarantine or state dir inside a drop folder is not a drop
+            exclude=[config.library_root, config.quarantine_dir, config.daemon.state_dir],
         )
         self.watch.start()
         if self.hub is not None:
             self.hub.start()
         self.scheduler = self._make_scheduler()
         self.scheduler.start()
+        threading.Thread(target=self._initial_link_sync, name="links-sync", daemon=True).start()
+
+    def _wait_for_library(self) -> None:
+        """An unmounted library drive is waited for, never replaced by a new empty library."""
+        announced = False
+        while True:
+            try:
+                ensure_library(self.config.library_root, self.config.daemon.state_dir)
+                return
+            except LibraryOffline as exc:
+                if not announced:
+                    log.warning("%s; waiting for it", exc)
+                    # tell systemd we are up (not hung), just waiting
+                    self.notifier.ready(f"waiting for the library at {self.config.library_root}")
+                    announced = True
+            if self._stop.wait(5.0):
+                raise SystemExit(0)
 
     def _main_loop(self) -> None:
         interval = self.notifier.watchdog_interval()
@@ -199,11 +217,19 @@ class Daemon:
     # -- components built here so the wiring reads top to bottom ------------------------
 
     def _make_links(self):
-        if not self.config.apps:
-            return None
+        """Built even with no [[app]]: the links of a removed app still need cleaning up."""
         from modeld.links import LinkManager
 
         return LinkManager(self.config)
+
+    def _initial_link_sync(self) -> None:
+        """A full reconcile at start: a new [[app]] gets the whole library, a removed one
+        loses its links, a moved library or app is followed."""
+        try:
+            report = self.links.sync_all()
+            log.info("links: start-up sync done: %s", _summary(report))
+        except Exception:
+            log.exception("links: start-up sync failed")
 
     def _make_hub(self):
         if not self.config.hub.enabled:
@@ -220,8 +246,7 @@ class Daemon:
             "wal-checkpoint": (3600.0, self._checkpoint),
             "verify": (self.config.daemon.verify_hours * 3600, self._verify_some),
         }
-        if self.links is not None:
-            jobs["links-repair"] = (self.config.links.repair_minutes * 60, self._repair_links)
+        jobs["links-repair"] = (self.config.links.repair_minutes * 60, self._repair_links)
         if self.hub is not None:
             jobs["hub-retry"] = (self.config.hub.retry_minutes * 60, self.hub.retry_pending)
         return build_scheduler(jobs, on_error=self.errors.append)
@@ -232,20 +257,32 @@ class Daemon:
         """A settled file from a watch: plan it and queue it in the background.
 
         Returns False when the queue is full: the watcher offers it again later.
+        Each shard of a set (each file of a diffusers folder) settles on its
+        own and plans the same unit; only the first one queues it.
         """
         if ledger.already_handled(path):
             self.watch.done(path)
             return True
         units, problems = plan_units([path], boundary=watch.path)
+        covered = False
         for problem in problems:
+            covered |= problem.path == path
             if problem.retry:
                 self.watch.retry_later(problem.path, problem.reason)
             else:
-                self._finish_watched(path, Failed(str(problem.path), problem.reason), watch)
+                self._finish_watched(problem.path, Failed(str(problem.path), problem.reason), watch)
         for unit in units:
+            covered |= any(f.path == path for f in unit.files)
+            with self._inflight_lock:
+                queued = unit.source in self._inflight
+            if queued:
+                self.watch.done(path)  # the queued unit finishes this file too
+                continue
             copy = watch.mode == "copy"
             if self._submit(unit, copy=copy, watch=watch, priority=PRIORITY_BACKGROUND) is None:
                 return False
+        if not covered:
+            self.watch.done(path)
         return True
 
     def _on_settle_failed(self, path: Path, watch: WatchConfig, reason: str) -> None:
@@ -260,10 +297,16 @@ class Daemon:
         watch: WatchConfig | None,
         priority: int,
         block: bool = False,
-    ) -> Future[Outcome] | None:
+    ) -> tuple[Job, _Work] | None:
         work = _Work(unit, copy, watch, Future())
+        with self._inflight_lock:  # before submit: the job may finish before submit returns
+            self._inflight.add(unit.source)
         job = self.queues.submit(unit.source, priority=priority, payload=work, block=block)
-        return None if job is None else work.result
+        if job is None:
+            with self._inflight_lock:
+                self._inflight.discard(unit.source)
+            return None
+        return job, work
 
     def _run_job(self, job: Job) -> None:
         work: _Work = job.payload
@@ -281,6 +324,8 @@ class Daemon:
         except Exception as exc:  # a bug must cost one file, never the daemon
             log.exception("import of %s crashed", work.unit.source)
             outcome = Failed(str(work.unit.source), f"internal error: {exc}")
+        with self._inflight_lock:
+            self._inflight.discard(work.unit.source)
         if work.watch is not None:
             for file in work.unit.files:
                 self._finish_watched(file.path, outcome, work.watch)
@@ -310,14 +355,20 @@ class Daemon:
         units, problems = plan_units([Path(p) for p in paths])
         for problem in problems:
             report.add(Failed(str(problem.path), problem.reason))
-        futures = [
+        queued = [
             self._submit(unit, copy=copy, watch=None, priority=PRIORITY_USER, block=True)
             for unit in units
         ]
-        if any(future is None for future in futures):
-            raise ValueError("modeld is stopping; try again after it restarts")
-        for future in futures:
-            outcome = future.result()
+        for unit, submitted in zip(units, queued, strict=True):
+            if submitted is None:
+                report.add(Failed(str(unit.source), "modeld is stopping; import it again later"))
+                continue
+            job, work = submitted
+            job.wait()  # a job cancelled at shutdown never runs: its future stays empty
+            if not work.result.done():
+                report.add(Failed(str(unit.source), "modeld stopped before importing it"))
+                continue
+            outcome = work.result.result()
             report.add(
                 Failed(outcome.path, outcome.reason) if isinstance(outcome, Waiting) else outcome
             )
@@ -357,7 +408,7 @@ class Daemon:
             "queues": self.queues.snapshot(),
             **{k: v for k, v in self.counters.items() if k != "failed"},
             "failed": self.counters["failed"],
-            "links": self.links.counts() if self.links is not None else _no_links(),
+            "links": self.links.counts(),
             "errors": list(self.errors[-20:]),
             "recent": list(self.recent),
             "imported_today": self._imported_today(),
@@ -421,8 +472,6 @@ class Daemon:
         return {"state": state}
 
     def _links_call(self, action: str) -> dict[str, Any]:
-        if self.links is None:
-            return {"checked": 0, "ok": 0, "broken": [], "missing": [], "orphaned": []}
         return getattr(self.links, action)()
 
     # -- scheduled jobs -----------------------------------------------------------------------
@@ -463,8 +512,8 @@ class Daemon:
         index_db.set_state("verify.cursor", "")
 
 
-def _no_links() -> dict[str, int]:
-    return {"ok": 0, "broken": 0, "missing": 0, "orphaned": 0}
+def _summary(report: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in report.items() if isinstance(v, int))
 
 
 def run_daemon(config: Config) -> int:

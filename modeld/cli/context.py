@@ -42,11 +42,13 @@ class Context:
         """Open the index database (creating library and index if needed)."""
         if self._db is None:
             from modeld.library.db import open_index
-            from modeld.library.layout import ensure_library
+            from modeld.library.layout import LibraryOffline, ensure_library
 
             try:
-                ensure_library(self.config.library_root)
+                ensure_library(self.config.library_root, self.config.daemon.state_dir)
                 self._db = open_index(self.config.index_path)
+            except LibraryOffline as exc:
+                raise CliError(str(exc)) from exc
             except OSError as exc:
                 raise CliError(
                     f"cannot open the library at {self.config.library_root}: {exc}"

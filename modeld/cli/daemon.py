@@ -51,7 +51,9 @@ def configure_daemon_logging(log_file, verbose: bool) -> None:
         stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
     else:
         stderr.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+            logging.Formatter(
+                "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%H:%M:%S"
+            )
         )
     root.addHandler(stderr)
     if log_file is not None:

@@ -40,7 +40,6 @@ from modeld.ingest.units import ImportUnit, plan_units
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
-    ensure_library,
     is_internal,
     library_available,
     staging_dir,
@@ -149,7 +148,6 @@ class Importer:
         self.after_import = list(after_import)
         # dedupe check + placement + indexing must not interleave between workers
         self._commit_lock = threading.Lock()
-        ensure_library(self.root)
 
     # -- entry points -----------------------------------------------------
 

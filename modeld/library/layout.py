@@ -29,11 +29,41 @@ def marker_path(root: Path) -> Path:
     return root / INTERNAL_DIR / MARKER_NAME
 
 
-def ensure_library(root: Path) -> str:
-    """Create the library skeleton (idempotent) and return its id."""
+class LibraryOffline(Exception):
+    """The library was created before but its marker is gone: a drive not mounted."""
+
+
+KNOWN_LIBRARIES = "libraries.json"
+
+
+def ensure_library(root: Path, state_dir: Path | None = None) -> str:
+    """Create the library skeleton (idempotent) and return its id.
+
+    With `state_dir`, the roots of libraries created before are remembered
+    there, outside the library: a known root without its marker is an
+    unmounted drive (`LibraryOffline`), never an invitation to start a new,
+    empty library on the bare mount point.
+    """
     marker = marker_path(root)
+    known_file = state_dir / KNOWN_LIBRARIES if state_dir is not None else None
+    known = json.loads(known_file.read_text()) if known_file and known_file.exists() else {}
     if marker.exists():
-        return json.loads(marker.read_text())["library_id"]
+        library_id = json.loads(marker.read_text())["library_id"]
+    elif str(root) in known:
+        raise LibraryOffline(f"the library at {root} is offline (drive not mounted?)")
+    else:
+        library_id = _create(root)
+    if known_file is not None and known.get(str(root)) != library_id:
+        known[str(root)] = library_id
+        known_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = known_file.with_name(f".{KNOWN_LIBRARIES}.tmp")
+        tmp.write_text(json.dumps(known, indent=2) + "\n")
+        os.replace(tmp, known_file)
+    return library_id
+
+
+def _create(root: Path) -> str:
+    marker = marker_path(root)
     staging_dir(root).mkdir(parents=True, exist_ok=True)
     library_id = uuid.uuid4().hex
     tmp = marker.with_name(f".{MARKER_NAME}.tmp")

@@ -30,6 +30,7 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from modeld.config import load_config
     from modeld.library.db import open_index
+    from modeld.library.layout import ensure_library
     from modeld.ingest import pipeline
 
     config_path, point, mode, source = sys.argv[1:5]
@@ -57,6 +58,7 @@ CHILD = textwrap.dedent(
         pipeline.journal_ops.remove_moved_sources = die
 
     config = load_config(config_path)
+    ensure_library(config.library_root)
     open_index(config.index_path)
     pipeline.Importer(config).import_paths([Path(source)], copy=(mode == "copy"))
     sys.exit(3)  # the chosen point was never reached

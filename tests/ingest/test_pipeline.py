@@ -198,6 +198,7 @@ def test_disk_full_leaves_nothing_partial_and_the_source_untouched(home, drop):
     try:
         from modeld.config import load_config
         from modeld.library.db import open_index
+        from modeld.library.layout import ensure_library
         from tests.conftest import write_config
 
         cfg_dir = home / "cfg"
@@ -213,6 +214,7 @@ def test_disk_full_leaves_nothing_partial_and_the_source_untouched(home, drop):
             handle.seek(200)
             handle.write(os.urandom(2_000_000))
         data = source.read_bytes()
+        ensure_library(config.library_root)
         db = open_index(config.index_path)
         try:
             report = Importer(config).import_paths([source], copy=False)
