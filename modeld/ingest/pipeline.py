@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import blake3
 
 from modeld.config import Config
 from modeld.ingest import journal as journal_ops
@@ -36,7 +37,7 @@ from modeld.ingest.place import (
     same_device,
 )
 from modeld.ingest.quarantine import quarantine_file
-from modeld.ingest.units import ImportUnit, plan_units
+from modeld.ingest.units import ImportUnit, UnitFile, plan_units
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
@@ -270,11 +271,13 @@ class Importer:
         entry: journal_ops.JournalEntry,
     ) -> Outcome:
         primary = digests[unit.primary.name]
-        model_id = primary.blake3[:ID_LENGTH]
+        model_id = unit_id(unit, digests)
         with self._commit_lock:
-            existing = index.find_by_content(primary.blake3)
+            existing = index.get_model(model_id)
+            if existing is None and len(_weights(unit)) == 1:
+                existing = index.find_by_content(primary.blake3)
             if existing is not None:
-                return self._discard_duplicate(unit, staging, existing, primary, entry)
+                return self._discard_duplicate(unit, digests, existing, entry)
 
             identity = identify(unit, sniffed)
             meta = ModelMeta(
@@ -304,12 +307,12 @@ class Importer:
             folder = choose_model_folder(
                 self.root, meta.model_type, meta.family, unit.name, primary.blake3
             )
-            write_metadata(staging, meta)
+            # written in staging with the final paths, so it is whole before the rename
+            write_metadata(staging, meta, located_in=folder)
             folder.parent.mkdir(parents=True, exist_ok=True)
             entry.update(stage="placing", folder=str(folder), model_id=model_id)
             os.rename(staging, folder)
             fsync_dir(folder.parent)
-            write_metadata(folder, meta)  # absolute paths now point at the final folder
             index.upsert_model(self.root, folder, meta)
             entry.update(stage="committed")
         journal_ops.remove_moved_sources(entry.data)
@@ -324,38 +327,27 @@ class Importer:
     def _discard_duplicate(
         self,
         unit: ImportUnit,
-        staging: Path,
+        digests: dict[str, Digests],
         existing: index.ModelRecord,
-        primary: Digests,
         entry: journal_ops.JournalEntry,
     ) -> Outcome:
-        """Same content is stored once; a moved source goes only after a byte check."""
-        library_file = self._library_file_for(existing, primary.blake3)
-        staged_primary = staging / _staged_name(unit.primary.name)
-        if library_file is None or not same_bytes(staged_primary, library_file):
-            journal_ops.roll_back(entry)
-            return Failed(
-                str(unit.source),
-                f"same BLAKE3 as model {existing.model_id} but the bytes differ; left in place",
-            )
+        """Same content is stored once.
+
+        Everything goes back to its source first (the journal's roll-back);
+        then, in move mode, only the source files whose bytes the library
+        already holds, compared byte for byte, are removed. A file unique to
+        this drop (a different preview, a different VAE) stays where it is.
+        """
+        journal_ops.roll_back(entry)
         if entry.data["mode"] == "move":
-            # the library holds these bytes already: drop our staged copy and the source
-            entry.update(stage="committed")
-            shutil.rmtree(staging, ignore_errors=True)
-            journal_ops.remove_moved_sources(entry.data)
-            entry.finish()
-        else:
-            journal_ops.roll_back(entry)
+            for file in unit.files:
+                stored = index.find_file(digests[file.name].blake3)
+                if stored is not None and same_bytes(file.path, self.root / stored):
+                    file.path.unlink()
         return Duplicate(str(unit.source), existing.model_id)
 
-    def _library_file_for(self, record: index.ModelRecord, blake3_hex: str) -> Path | None:
-        for file in record.files:
-            if file.blake3 == blake3_hex:
-                return self.root / record.rel_path / file.rel_path
-        return None
-
     def _quarantine(self, unit: ImportUnit, danger: Dangerous, *, keep_source: bool) -> Outcome:
-        source = unit.source
+        source = danger.path or unit.source  # the file holding the pickle, not the primary
         try:
             quarantine_file(
                 source,
@@ -399,12 +391,6 @@ def recover(config: Config) -> list[str]:
             journal_ops.remove_moved_sources(data)
             entry.finish()
             messages.append(f"finished interrupted import of {folder}")
-        elif data.get("stage") == "committed":
-            # a duplicate whose staged copy was being dropped
-            journal_ops.remove_moved_sources(data)
-            shutil.rmtree(data["staging"], ignore_errors=True)
-            entry.finish()
-            messages.append(f"finished dropping a duplicate ({data['staging']})")
         else:
             journal_ops.roll_back(entry)
             messages.append(
@@ -413,6 +399,24 @@ def recover(config: Config) -> list[str]:
     for message in messages:
         log.info("recovery: %s", message)
     return messages
+
+
+def _weights(unit: ImportUnit) -> list[UnitFile]:
+    return [f for f in unit.files if f.role == "weights"] or list(unit.files)
+
+
+def unit_id(unit: ImportUnit, digests: dict[str, Digests]) -> str:
+    """A model's id: its weights' content, so the same model gets the same id anywhere.
+
+    One weights file: the start of its BLAKE3. Several (shards, a diffusers
+    pipeline): a BLAKE3 over their sorted digests, so a pipeline that shares
+    its UNet with another but has its own VAE is a different model.
+    Companions (previews, configs) do not change the id.
+    """
+    weights = sorted(digests[f.name].blake3 for f in _weights(unit))
+    if len(weights) == 1:
+        return weights[0][:ID_LENGTH]
+    return blake3.blake3("\n".join(weights).encode()).hexdigest()[:ID_LENGTH]
 
 
 def _staged_name(name: str) -> str:

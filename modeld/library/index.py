@@ -107,6 +107,16 @@ def find_by_content(blake3_hex: str) -> ModelRecord | None:
     return file.model if file else None
 
 
+def find_file(blake3_hex: str) -> str | None:
+    """A library file with this BLAKE3, relative to the library root."""
+    row = database.execute_sql(
+        "SELECT m.rel_path, f.rel_path FROM files f JOIN models m ON m.pk = f.model_id "
+        "WHERE f.blake3 = ? LIMIT 1",
+        (blake3_hex,),
+    ).fetchone()
+    return f"{row[0]}/{row[1]}" if row else None
+
+
 def get_model(model_id: str) -> ModelRecord | None:
     """Exact id, or an unambiguous id prefix (as users type them)."""
     record = ModelRecord.get_or_none(ModelRecord.model_id == model_id)

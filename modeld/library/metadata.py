@@ -154,8 +154,10 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_metadata(folder: Path, meta: ModelMeta) -> None:
-    atomic_write_json(folder / METADATA_NAME, meta.to_json(folder))
+def write_metadata(folder: Path, meta: ModelMeta, located_in: Path | None = None) -> None:
+    """Write `folder`/metadata.json; `located_in` is where the folder will end up
+    (a staging folder about to be renamed), for the absolute paths inside."""
+    atomic_write_json(folder / METADATA_NAME, meta.to_json(located_in or folder))
 
 
 def read_metadata(folder: Path) -> ModelMeta:

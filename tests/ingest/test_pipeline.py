@@ -228,3 +228,33 @@ def test_disk_full_leaves_nothing_partial_and_the_source_untouched(home, drop):
         assert leftovers == []
     finally:
         subprocess.run(["umount", str(library)], check=False)
+
+
+def test_pipelines_sharing_a_unet_but_not_a_vae_are_two_models(importer, config, home):
+    first = modelfiles.make_diffusers_folder(home / "drop-a" / "pipeline-a")
+    second = home / "drop-b" / "pipeline-b"
+    shutil.copytree(first, second)
+    vae = next(second.glob("vae/*.safetensors"))
+    modelfiles.vae(vae, latent=8)  # same UNet, different VAE
+    vae_bytes = vae.read_bytes()
+
+    one = importer.import_paths([first], copy=False)
+    two = importer.import_paths([second], copy=False)
+    assert len(one.imported) == 1 and len(two.imported) == 1, two.to_json()
+    assert one.imported[0]["id"] != two.imported[0]["id"]
+    stored_vae = next(Path(two.imported[0]["path"]).glob("vae/*.safetensors"))
+    assert stored_vae.read_bytes() == vae_bytes
+
+
+def test_a_duplicate_keeps_its_unique_companion_at_the_source(importer, config, home):
+    (home / "a").mkdir()
+    (home / "b").mkdir()
+    model = modelfiles.lora(home / "a" / "style.safetensors")
+    importer.import_paths([model.parent], copy=False)
+    again = modelfiles.lora(home / "b" / "style.safetensors")
+    preview = home / "b" / "style.preview.png"
+    preview.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(64))
+    report = importer.import_paths([home / "b"], copy=False)
+    assert len(report.duplicates) == 1
+    assert not again.exists()  # its bytes are in the library, verified
+    assert preview.exists()  # unique: never deleted
