@@ -62,8 +62,12 @@ class Context:
 
 
 def print_json(document: Any) -> None:
-    """Exactly one JSON document on stdout."""
-    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    """Exactly one JSON document on stdout.
+
+    ASCII-escaped: a file name that is not valid UTF-8 reaches us with
+    surrogate escapes, which only \\u escapes carry through as valid JSON.
+    """
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=True)
     sys.stdout.write("\n")
     sys.stdout.flush()
 

@@ -48,7 +48,8 @@ class ProtocolError(Exception):
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    data = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    # ASCII escapes carry non-UTF-8 file names (surrogate escapes) through intact
+    data = json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode() + b"\n"
     if len(data) > MAX_LINE:
         raise ProtocolError(f"message of {len(data)} bytes exceeds the {MAX_LINE}-byte cap")
     return data
