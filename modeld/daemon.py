@@ -343,6 +343,8 @@ class Daemon:
                 Failed: "failed",
             }[type(outcome)]
             ledger.record(path, kind, getattr(outcome, "reason", ""))
+        elif watch.mode == "move":
+            prune_empty_folders(path.parent, watch.path)
         self.watch.done(path)
 
     def _import_request(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -510,6 +512,19 @@ class Daemon:
                 self.errors.append(f"verify: {item['path']} changed or missing")
             index_db.set_state("verify.cursor", record.model_id)
         index_db.set_state("verify.cursor", "")
+
+
+def prune_empty_folders(folder: Path, root: Path) -> None:
+    """Remove the folders a move import emptied, up to (not including) the watch root.
+
+    rmdir only ever removes an empty folder, so nothing a user put there can go.
+    """
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _summary(report: dict[str, Any]) -> str:

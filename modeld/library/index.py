@@ -72,6 +72,7 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
             [(pk, f.name, f.size, f.sha256, f.blake3, f.original_name) for f in meta.files],
         )
         names = dict.fromkeys([f.original_name for f in meta.files] + [f.name for f in meta.files])
+        tags = [*meta.tags, *_hub_terms(meta.hub)]
         sql(
             "INSERT INTO model_search (rowid, name, model_type, family, tags, files, description) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -80,12 +81,21 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
                 meta.name,
                 meta.model_type,
                 meta.family,
-                " ".join(meta.tags),
+                " ".join(tags),
                 " ".join(names),
                 meta.description,
             ),
         )
     return pk
+
+
+def _hub_terms(hub: dict[str, Any] | None) -> list[str]:
+    """A confirmed Hub match makes its repo, author and tags searchable too."""
+    if not hub:
+        return []
+    terms = [hub.get("repo_id"), hub.get("author"), hub.get("pipeline_tag")]
+    terms += list(hub.get("tags") or [])[:32]
+    return [str(t) for t in terms if t]
 
 
 def remove_model(model_id: str) -> None:

@@ -26,12 +26,15 @@ def model_bytes(tmp: Path, name: str, rank: int = 4) -> bytes:
 
 def test_a_dropped_file_is_imported_and_the_inbox_emptied(daemon_factory, home):
     daemon = daemon_factory()
-    source = modelfiles.lora(daemon.drop / "detail.safetensors")
+    nested = daemon.drop / "org" / "repo"
+    nested.mkdir(parents=True)
+    source = modelfiles.lora(nested / "detail.safetensors")
     data = source.read_bytes()
     models = wait_until(lambda: daemon.models(), what="the import")
     assert len(models) == 1
     assert Path(models[0]["files"][0]["path"]).read_bytes() == data
-    wait_until(lambda: not source.exists(), what="the inbox to empty")
+    wait_until(lambda: not (daemon.drop / "org").exists(), what="the emptied folders to go")
+    assert daemon.drop.is_dir()
     status = daemon.status()
     assert status["imported"] == 1 and status["state"] == "running"
     assert daemon.stop() == 0

@@ -112,3 +112,13 @@ def test_cli_search_returns_valid_json_for_hostile_text(cli, text):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def test_a_confirmed_hub_repo_is_searchable(config, index):
+    meta = add(config, "model", "model.safetensors", "checkpoint", "sdxl")
+    meta.hub = {"repo_id": "stabilityai/sdxl-turbo", "author": "stabilityai", "tags": ["turbo"]}
+    from modeld.library.index import upsert_model
+
+    upsert_model(config.library_root, config.library_root / "checkpoint/sdxl/model", meta)
+    assert [r.name for r in search("stabilityai")] == ["model"]
+    assert [r.name for r in search("turbo")] == ["model"]
