@@ -26,3 +26,34 @@ def test_first_run_catches_up_missed_runs_but_not_too_early():
     assert first_run(None, 3600, now=1000.0) == 4600.0
     assert first_run(0.0, 3600, now=100_000.0) == 100_000.0 + STARTUP_DELAY  # overdue
     assert first_run(99_000.0, 3600, now=100_000.0) == 102_600.0  # not yet due
+
+
+def test_journald_lines_all_carry_the_priority():
+    import logging
+
+    from modeld.cli.daemon import JournaldFormatter
+
+    formatter = JournaldFormatter("%(name)s: %(message)s")
+    record = logging.LogRecord("modeld", logging.ERROR, __file__, 1, "boom\nsecond line", (), None)
+    assert formatter.format(record) == "<3>modeld: boom\n<3>second line"
+
+
+def test_under_launchd_the_log_goes_to_a_file(tmp_path, monkeypatch):
+    import logging
+
+    from modeld.cli.daemon import configure_daemon_logging
+
+    monkeypatch.setenv("MODELD_SERVICE", "launchd")
+    saved = logging.getLogger().handlers[:]
+    try:
+        configure_daemon_logging(None, tmp_path, verbose=False)
+        logging.getLogger("modeld.test").warning("hello file")
+        handlers = logging.getLogger().handlers
+        assert not any(type(h) is logging.StreamHandler for h in handlers)
+        for handler in handlers:
+            handler.flush()
+        assert "hello file" in (tmp_path / "modeld.log").read_text()
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.close()
+        logging.getLogger().handlers[:] = saved

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import logging.handlers
 import os
 import sys
 from typing import Any
@@ -39,23 +40,32 @@ class JournaldFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         priority = self.PRIORITIES.get(record.levelno, 2 if record.levelno > 40 else 6)
-        return f"<{priority}>{super().format(record)}"
+        # journald reads each line on its own: a traceback keeps its priority throughout
+        return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
 
 
-def configure_daemon_logging(log_file, verbose: bool) -> None:
+def configure_daemon_logging(log_file, state_dir, verbose: bool) -> None:
+    """stderr for journald (or a terminal); a rotating file where stderr is not read.
+
+    Under launchd stderr goes to a file nobody rotates, kept for crash output:
+    there the log goes to `<state_dir>/modeld.log` instead (unless log_file says).
+    """
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    stderr = logging.StreamHandler(sys.stderr)
-    if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
-        stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
+    if os.environ.get("MODELD_SERVICE") == "launchd":
+        log_file = log_file or state_dir / "modeld.log"
     else:
-        stderr.setFormatter(
-            logging.Formatter(
-                "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%H:%M:%S"
+        stderr = logging.StreamHandler(sys.stderr)
+        if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
+            stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
+        else:
+            stderr.setFormatter(
+                logging.Formatter(
+                    "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%H:%M:%S"
+                )
             )
-        )
-    root.addHandler(stderr)
+        root.addHandler(stderr)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
@@ -74,7 +84,7 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.control.server import SocketInUse
     from modeld.daemon import AlreadyRunning, Daemon
 
-    configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)
+    configure_daemon_logging(ctx.config.daemon.log_file, ctx.config.daemon.state_dir, args.verbose)
     try:
         return Daemon(ctx.config).run()
     except (AlreadyRunning, SocketInUse) as exc:
