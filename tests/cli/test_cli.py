@@ -155,3 +155,25 @@ def test_invalid_config_is_one_line_not_a_traceback(cli, config_path):
     assert result.returncode == 1
     assert "tray.enabled" in result.stderr and "line" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_permission_denied_is_a_specific_failure_and_the_source_stays(cli, drop):
+    """Root may read and move anything, so the file is made immutable (chattr +i):
+    the kernel then refuses the move with EPERM, as it would for a user's file
+    in a folder they cannot write."""
+    import pytest
+
+    secret = modelfiles.lora(drop / "locked.safetensors")
+    data = secret.read_bytes()
+    locked = subprocess.run(["chattr", "+i", str(secret)], capture_output=True, check=False)
+    if locked.returncode != 0:
+        pytest.skip(f"cannot make a file immutable here: {locked.stderr.decode().strip()}")
+    try:
+        result = cli.run("import", str(secret), "--json", check=False)
+        document = json.loads(result.stdout)
+        assert result.returncode == 1, result.stderr
+        assert [f["reason"] for f in document["failed"]] == [f"permission denied: {secret}"]
+        assert secret.read_bytes() == data
+        assert cli.json("list") == []
+    finally:
+        subprocess.run(["chattr", "-i", str(secret)], check=False)
