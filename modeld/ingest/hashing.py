@@ -21,7 +21,7 @@ from pathlib import Path
 
 import blake3
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 1024 * 1024  # measured: 1 MiB copies a little faster than 4-16 MiB, hashes the same
 # Start writeback every this many bytes so the final fsync has little left.
 WRITEBACK_EVERY = 64 * 1024 * 1024
 
