@@ -368,9 +368,10 @@ def _wait_for_xembed_tray(timeout: float) -> None:
 
 def _xorg_icon_class(pystray: Any) -> type:
     class XorgIcon(pystray.Icon):
-        """pystray's X11 backend stretches the image to the tray's slot and paints
-        transparent pixels black; draw the icon square, at the slot's own size, on a
-        panel-coloured background instead."""
+        """pystray's X11 backend, with three fixes: it stretched the image to the tray's
+        slot and painted transparent pixels black (now the icon is drawn square, at the
+        slot's own size, on a panel-coloured background), re-docked on every change, and
+        wrote non-Latin-1 titles as errors."""
 
         tray_state = IconState.DISCONNECTED
 
@@ -387,14 +388,27 @@ def _xorg_icon_class(pystray: Any) -> type:
             image.tostring = image.tobytes  # what pystray itself sets for python-xlib
             self._icon_data = image
 
+        def _assert_docked(self) -> None:
+            # pystray asks the tray to dock the icon again on every icon change; the tray
+            # then re-embeds it in a new slot, which flickers and, with some trays
+            # (trayer), leaves it one pixel wide. Dock once; pystray clears the manager
+            # when the tray goes away, and then this docks with the new one.
+            if self._systray_manager is None:
+                self._dock_window()
+            assert self._systray_manager
+
+        def _create_atoms(self) -> None:
+            super()._create_atoms()
+            # interned here, before the event loop runs: a request that waits for a reply
+            # from inside pystray's loop can hang python-xlib
+            self._net_wm_name = self._display.intern_atom("_NET_WM_NAME")
+            self._utf8_string = self._display.intern_atom("UTF8_STRING")
+
         def _update_title(self) -> None:
             # WM_NAME is Latin-1 only; panels that show names read _NET_WM_NAME (UTF-8)
             self._window.set_wm_name(self.title.encode("latin-1", "replace").decode("latin-1"))
             self._window.change_property(
-                self._display.intern_atom("_NET_WM_NAME"),
-                self._display.intern_atom("UTF8_STRING"),
-                8,
-                self.title.encode(),
+                self._net_wm_name, self._utf8_string, 8, self.title.encode()
             )
 
     return XorgIcon
