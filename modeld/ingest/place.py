@@ -18,8 +18,25 @@ def same_device(source: Path, folder: Path) -> bool:
     return os.lstat(source).st_dev == os.stat(folder).st_dev
 
 
+def move_within_device(source: Path, staged: Path) -> None:
+    """Move a file without copying: a hard link, then unlink the source.
+
+    Not a rename, because a rename out of a watched folder makes watchdog hold
+    back every later event for half a second, waiting for a matching
+    MOVED_TO that never comes; link + unlink reports a plain deletion. A crash
+    in between leaves two names for one inode, which the journal rolls back.
+    File systems without hard links get the rename.
+    """
+    try:
+        os.link(source, staged, follow_symlinks=False)
+    except OSError:
+        os.rename(source, staged)
+        return
+    os.unlink(source)
+
+
 def rename_and_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
-    os.rename(source, staged)
+    move_within_device(source, staged)
     return hash_file(staged, progress)
 
 

@@ -235,6 +235,8 @@ class _Planner:
                     siblings = os.listdir(root.parent)
                 except OSError:  # an unlistable folder: the file is planned on its own
                     siblings = [root.name]
+                if root.parent == self.boundary:
+                    siblings = _related(root.name, siblings)
                 self._plan_folder(root.parent, siblings, limit, only=root.name)
         else:
             self.problem(root, f"not a regular file ({_kind(info.st_mode)})")
@@ -498,6 +500,15 @@ class _Planner:
         if not stat.S_ISREG(info.st_mode):
             return f"symlink to something that is not a regular file ({_kind(info.st_mode)})"
         return None
+
+
+def _related(name: str, siblings: list[str]) -> list[str]:
+    """The siblings that can belong with `name` in a drop folder: its shards and
+    companions all start with its base name. A burst of a thousand unrelated
+    files then costs each file a filter, not a thousand-file plan."""
+    match = SHARD.match(name)
+    base = match["base"] if match else name.split(".", 1)[0]
+    return [s for s in siblings if s.startswith(base)]
 
 
 def _walk_all(folder: Path) -> Iterator[Path]:

@@ -43,6 +43,8 @@ CHILD = textwrap.dedent(
             os.rename(src, staged)
             die()
         pipeline.rename_and_hash = rename_then_die
+    elif point == "between-link-and-unlink":
+        os.unlink = die  # the first unlink is the source's, right after the hard link
     elif point == "mid-copy":
         original = pipeline.copy_with_hash
         def copy_and_die(src, staged, progress):
@@ -65,7 +67,7 @@ CHILD = textwrap.dedent(
     """
 )
 
-POINTS = ["after-rename", "mid-copy", "before-place", "after-place", "before-source-removal"]
+POINTS = ["after-rename", "between-link-and-unlink", "mid-copy", "before-place", "after-place", "before-source-removal"]
 
 
 def make_source(folder: Path) -> tuple[Path, bytes]:
@@ -79,7 +81,7 @@ def make_source(folder: Path) -> tuple[Path, bytes]:
 
 def applicable(point: str, cross_device: bool, mode: str) -> bool:
     renames = mode == "move" and not cross_device
-    if point == "after-rename":
+    if point in ("after-rename", "between-link-and-unlink"):
         return renames
     if point == "mid-copy":
         return not renames
