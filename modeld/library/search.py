@@ -17,7 +17,7 @@ FTS_COLUMNS = ("name", "model_type", "family", "tags", "files", "description")
 BM25_WEIGHTS = (10.0, 2.0, 2.0, 3.0, 5.0, 1.0)
 # terms too short for trigrams match model names only (a full scan: keep it narrow)
 LIKE_COLUMNS = ("name",)
-RANK_LIMIT = 1000
+RANK_BUDGET = 1000  # matching rows x terms ranked by bm25
 MAX_TERMS = 32
 MIN_TRIGRAM = 3
 
@@ -25,6 +25,7 @@ MIN_TRIGRAM = 3
 @dataclass(frozen=True)
 class Query:
     match: str | None  # an FTS5 expression built only from quoted strings
+    match_terms: int  # how many terms `match` holds
     like_terms: tuple[str, ...]  # escaped LIKE patterns for short terms
 
 
@@ -43,7 +44,11 @@ def build_query(text: str) -> Query:
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
     short_terms = [t for t in terms if len(t) < MIN_TRIGRAM]
     match = " ".join(fts_string(t) for t in long_terms) or None
-    return Query(match=match, like_terms=tuple(like_pattern(t) for t in short_terms))
+    return Query(
+        match=match,
+        match_terms=len(long_terms),
+        like_terms=tuple(like_pattern(t) for t in short_terms),
+    )
 
 
 def search(
@@ -51,10 +56,11 @@ def search(
 ) -> list[ModelRecord]:
     """Models matching `text`, best first (bm25); no text lists everything by name.
 
-    bm25 costs about half a microsecond per matching row, and a term like
-    `sdxl` can match a third of a large library. Counting matches is ten times
-    cheaper, so past RANK_LIMIT matches the newest models come first instead
-    of the best-scored: at that size the user refines the query anyway.
+    bm25 costs about half a microsecond per matching row and term (more for
+    long terms, which are several trigrams), and a term like `sdxl` can match
+    a third of a large library. Counting matches is ten times cheaper, so past
+    RANK_BUDGET rows x terms the newest models come first instead of the
+    best-scored: at that size the user refines the query anyway.
     """
     query = build_query(text or "")
     where: list[str] = []
@@ -70,7 +76,7 @@ def search(
         where.append("m.model_type = ?")
         params.append(model_type)
     if query.match:
-        ranked = _match_count(query.match) <= RANK_LIMIT
+        ranked = _match_count(query.match) * query.match_terms <= RANK_BUDGET
         weights = ", ".join(map(str, BM25_WEIGHTS))
         order = f"bm25(model_search, {weights}), m.name" if ranked else "s.rowid DESC"
         source = "model_search s JOIN models m ON m.pk = s.rowid"

@@ -90,6 +90,7 @@ def test_hostile_queries_are_just_text(library, text, expected):
 def test_query_quotes_every_term():
     query = build_query('in"struct NEAR( ab')
     assert query.match == '"in""struct" "NEAR("'
+    assert query.match_terms == 2
     assert query.like_terms == ("%ab%",)
 
 
