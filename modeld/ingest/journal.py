@@ -87,7 +87,7 @@ def roll_back(entry: JournalEntry) -> None:
         if staged.exists() and not source.exists():
             source.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staged, source)
-            log.info("recovery: put %s back at its source", source)
+            log.debug("put %s back at its source", source)
     if staging.exists():
         _drop_staging(staging, data)
     entry.finish()
@@ -101,7 +101,7 @@ def _drop_staging(staging: Path, data: dict[str, Any]) -> None:
             rescue = staging.parent.parent / "recovered" / staging.name
             rescue.mkdir(parents=True, exist_ok=True)
             os.rename(staged, rescue / staged.name)
-            log.warning("recovery: source of %s vanished; kept the copy in %s", staged, rescue)
+            log.warning("source of %s vanished; kept the copy in %s", staged, rescue)
     shutil.rmtree(staging, ignore_errors=True)
 
 
