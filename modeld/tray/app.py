@@ -122,7 +122,8 @@ class TrayApp:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.icon.stop()
+        with self.render_lock:  # no update is half-way through when the icon goes
+            self.icon.stop()
 
     def _setup(self, icon) -> None:
         icon.visible = True
@@ -236,6 +237,8 @@ class TrayApp:
     # ---- drawing -----------------------------------------------------------
 
     def _render(self, force: bool = False) -> None:
+        if self.stopping.is_set():
+            return
         try:
             self._push_to_icon(force)
         except Exception as exc:  # a display hiccup must not stop the threads that call this
@@ -367,49 +370,126 @@ def _wait_for_xembed_tray(timeout: float) -> None:
 
 
 def _xorg_icon_class(pystray: Any) -> type:
+    import Xlib.display
+    import Xlib.error
+    import Xlib.protocol.event
+    import Xlib.X
+
     class XorgIcon(pystray.Icon):
-        """pystray's X11 backend, with three fixes: it stretched the image to the tray's
-        slot and painted transparent pixels black (now the icon is drawn square, at the
-        slot's own size, on a panel-coloured background), re-docked on every change, and
-        wrote non-Latin-1 titles as errors."""
+        """pystray's X11 backend, mended where it failed under a real tray.
+
+        - Changes: pystray hands every change (icon, title, show, stop) to its event loop
+          through a ClientMessage and a result queue shared by all callers, and the loop
+          leaves the requests in python-xlib's output buffer. Under Xvfb + trayer that
+          lost updates (the icon changed, its title did not) and now and then never
+          answered (a stop that hung). Here they go through a connection of our own,
+          used by one thread at a time (the app's render lock; stop comes last).
+        - Docking: pystray asked the tray to dock again on every change; the tray then
+          re-embedded the icon in a new slot, which flickers and, with trayer, left it
+          one pixel wide. It docks once, and again only when the tray was replaced.
+        - Image: pystray stretched it to the tray's slot and painted transparent pixels
+          black; it is drawn square, at the slot's own size, on a panel colour.
+        - Titles outside Latin-1 raised; _NET_WM_NAME carries them as UTF-8.
+        """
 
         tray_state = IconState.DISCONNECTED
 
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+            self._painter = Xlib.display.Display(self._display.get_display_name())
+            self._painter.set_error_handler(
+                lambda error, request: log.debug("X error while painting: %s", error)
+            )
+            self._painted = self._painter.create_resource_object("window", self._window.id)
+            self._painter_gc = self._painted.create_gc()
+            self._net_wm_name = self._painter.intern_atom("_NET_WM_NAME")
+            self._utf8_string = self._painter.intern_atom("UTF8_STRING")
+            self._tray_selection = self._painter.intern_atom(
+                f"_NET_SYSTEM_TRAY_S{self._painter.get_default_screen()}"
+            )
+            self._tray_opcode = self._painter.intern_atom("_NET_SYSTEM_TRAY_OPCODE")
+            # replace pystray's loop-dispatching wrappers (set on the instance in __init__)
+            self._update_icon = self._paint_icon
+            self._update_title = self._paint_title
+            self._show = self._dock
+            self._stop = self._destroy
+
+        def _dock(self) -> None:
+            owner = self._painter.get_selection_owner(self._tray_selection)
+            if owner == Xlib.X.NONE:
+                log.warning("no system tray to show the icon in (yet)")
+                return
+            # pystray's loop watches the tray's window, and docks again when it goes away
+            manager = self._display.create_resource_object("window", owner.id)
+            manager.change_attributes(event_mask=Xlib.X.StructureNotifyMask)
+            self._display.flush()
+            request_dock = Xlib.protocol.event.ClientMessage(
+                window=owner.id,
+                client_type=self._tray_opcode,
+                data=(
+                    32,
+                    (Xlib.X.CurrentTime, self._SYSTEM_TRAY_REQUEST_DOCK, self._window.id, 0, 0),
+                ),
+            )
+            self._painter.send_event(owner, request_dock, event_mask=Xlib.X.NoEventMask)
+            self._painter.flush()
+            self._systray_manager = manager
+
+        def _destroy(self) -> None:
+            # pystray's loop ends when it sees its window destroyed
+            self._painted.destroy()
+            self._painter.flush()
+
+        def _paint_icon(self) -> None:
+            if self._visible and self._systray_manager is None:
+                self._dock()  # the tray went away and maybe came back: dock again
+            geometry = self._painted.get_geometry()
+            image = render_flat(self.tray_state, geometry.width, geometry.height)
+            self._painted.put_pil_image(self._painter_gc, 0, 0, image)
+            self._painter.flush()
+            self._icon_valid = True
+
+        def _paint_title(self) -> None:
+            title = self.title
+            self._painted.set_wm_name(title.encode("latin-1", "replace").decode("latin-1"))
+            self._painted.change_property(self._net_wm_name, self._utf8_string, 8, title.encode())
+            self._painter.flush()
+
+        # ---- inside pystray's event loop (exposure, docking) ----
+
         def _assert_icon_data(self, width: int, height: int) -> None:
             current = self._icon_data
-            if current is not None and getattr(current, "tray_key", None) == (
-                self.tray_state,
-                width,
-                height,
-            ):
+            key = (self.tray_state, width, height)
+            if current is not None and getattr(current, "tray_key", None) == key:
                 return
             image = render_flat(self.tray_state, width, height)
-            image.tray_key = (self.tray_state, width, height)
+            image.tray_key = key
             image.tostring = image.tobytes  # what pystray itself sets for python-xlib
             self._icon_data = image
 
         def _assert_docked(self) -> None:
-            # pystray asks the tray to dock the icon again on every icon change; the tray
-            # then re-embeds it in a new slot, which flickers and, with some trays
-            # (trayer), leaves it one pixel wide. Dock once; pystray clears the manager
-            # when the tray goes away, and then this docks with the new one.
             if self._systray_manager is None:
                 self._dock_window()
             assert self._systray_manager
 
-        def _create_atoms(self) -> None:
-            super()._create_atoms()
-            # interned here, before the event loop runs: a request that waits for a reply
-            # from inside pystray's loop can hang python-xlib
-            self._net_wm_name = self._display.intern_atom("_NET_WM_NAME")
-            self._utf8_string = self._display.intern_atom("UTF8_STRING")
+        def _on_expose(self, event: Any) -> None:
+            if event.type == Xlib.X.ConfigureNotify and event.window.id == self._window.id:
+                self._slot_size = (event.width, event.height)
+            super()._on_expose(event)
 
-        def _update_title(self) -> None:
-            # WM_NAME is Latin-1 only; panels that show names read _NET_WM_NAME (UTF-8)
-            self._window.set_wm_name(self.title.encode("latin-1", "replace").decode("latin-1"))
-            self._window.change_property(
-                self._net_wm_name, self._utf8_string, 8, self.title.encode()
-            )
+        def _draw(self) -> None:
+            # pystray asks the server for the size on every draw, a round trip inside
+            # its loop that can hang python-xlib; the tray's ConfigureNotify tells it
+            size = getattr(self, "_slot_size", None)
+            if size is None:
+                super()._draw()
+            else:
+                try:
+                    self._assert_icon_data(*size)
+                    self._window.put_pil_image(self._gc, 0, 0, self._icon_data)
+                except Xlib.error.BadDrawable:
+                    pass  # the window is gone: the icon is being stopped
+            self._display.flush()
 
     return XorgIcon
 
