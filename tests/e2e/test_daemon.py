@@ -177,7 +177,8 @@ def test_kill_9_during_a_1_gib_import_then_restart_recovers(daemon_factory, home
         handle.seek(4096)
         handle.write(os.urandom(1 << 20))
     size = big.stat().st_size
-    head = big.read_bytes()[: 2 << 20]
+    with open(big, "rb") as handle:
+        head = handle.read(2 << 20)
     wait_until(lambda: any(q["pending"] for q in call(sock, "status")["queues"]), what="queued")
     call(sock, "resume")
 
