@@ -192,9 +192,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
     for kind in DEVICE_KINDS:
         readers[kind] = int(reader_table.number(kind, readers[kind], minimum=1, integer=True))
     devices_table = queues.table("devices")
-    device_kinds = {
-        name: devices_table.choice(name, None, DEVICE_KINDS) for name in devices_table
-    }
+    device_kinds = {name: devices_table.choice(name, None, DEVICE_KINDS) for name in devices_table}
     queue_config = QueueConfig(
         readers=readers,
         device_kinds=device_kinds,

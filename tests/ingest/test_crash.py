@@ -67,7 +67,14 @@ CHILD = textwrap.dedent(
     """
 )
 
-POINTS = ["after-rename", "between-link-and-unlink", "mid-copy", "before-place", "after-place", "before-source-removal"]
+POINTS = [
+    "after-rename",
+    "between-link-and-unlink",
+    "mid-copy",
+    "before-place",
+    "after-place",
+    "before-source-removal",
+]
 
 
 def make_source(folder: Path) -> tuple[Path, bytes]:
