@@ -13,6 +13,8 @@ import fcntl
 import logging
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -150,6 +152,26 @@ class Daemon:
         self.scheduler = self._make_scheduler()
         self.scheduler.start()
         threading.Thread(target=self._initial_link_sync, name="links-sync", daemon=True).start()
+        self.tray = self._start_tray()
+
+    def _start_tray(self) -> subprocess.Popen | None:
+        """`modeld run` from a desktop session brings its tray icon along.
+
+        The tray is its own process (pystray wants the main thread, and the
+        daemon must never import it). Under systemd or launchd the tray has a
+        unit or agent of its own bound to the graphical session, so none here.
+        """
+        if not self.config.tray.enabled:
+            return None
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            return None
+        if os.environ.get("INVOCATION_ID") or os.environ.get("MODELD_SERVICE"):
+            return None
+        command = [sys.executable, "-m", "modeld"]
+        if self.config.source is not None:
+            command += ["--config", str(self.config.source)]
+        log.info("starting the tray icon")
+        return subprocess.Popen([*command, "tray"], stdin=subprocess.DEVNULL)
 
     def _wait_for_library(self) -> None:
         """An unmounted library drive is waited for, never replaced by a new empty library."""
@@ -182,6 +204,8 @@ class Daemon:
     def _shutdown(self) -> None:
         deadline = time.monotonic() + SHUTDOWN_BUDGET
         log.info("modeld stopping")
+        if getattr(self, "tray", None) is not None and self.tray.poll() is None:
+            self.tray.terminate()
         for name in ("watch", "scheduler", "hub"):
             component = getattr(self, name, None)
             if component is None:

@@ -41,10 +41,14 @@ class DaemonProcess:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "modeld", "--config", str(self.config_path), *args]
 
-    def start(self, wait: bool = True) -> DaemonProcess:
+    def start(self, wait: bool = True, env: dict[str, str] | None = None) -> DaemonProcess:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
-                self.command("run"), stdout=log, stderr=subprocess.STDOUT, cwd=self.home
+                self.command("run"),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.home,
+                env=env,
             )
         if wait:
             wait_until(lambda: self.status(allow_down=True), what="the daemon to answer")

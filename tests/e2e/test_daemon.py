@@ -227,3 +227,18 @@ def test_status_line_for_humans(daemon_factory):
     assert out.startswith("modeld running (pid ")
     assert "hub: disabled" in out
     assert daemon.stop() == 0
+
+
+def test_run_in_a_desktop_session_brings_the_tray_and_survives_its_failure(daemon_factory):
+    """DISPLAY names an X server that does not exist: the tray child says so and
+    exits; the daemon carries on. (tests/tray runs the tray on a real Xvfb.)"""
+    daemon = daemon_factory(start=False)
+    text = daemon.config_path.read_text().replace(
+        "[tray]\nenabled = false", "[tray]\nenabled = true"
+    )
+    daemon.config_path.write_text(text)
+    env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "MODELD_SERVICE")}
+    daemon.start(env={**env, "DISPLAY": ":97"})
+    wait_until(lambda: "starting the tray icon" in daemon.log(), what="the tray to start")
+    assert daemon.status()["state"] == "running"
+    assert daemon.stop() == 0
