@@ -31,6 +31,7 @@ from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
 from modeld.control.protocol import ProtocolError
 from modeld.tray.icons import render, render_flat
 from modeld.tray.notify import NotificationSender
+from modeld.tray.popup import PopupMenu, tk_available
 from modeld.tray.state import (
     Action,
     IconState,
@@ -102,7 +103,13 @@ class TrayApp:
         self._shown: tuple[Any, ...] | None = None
         self._shown_menu: tuple[MenuEntry, ...] | None = None
         self._pystray = pystray
+        self.popup: PopupMenu | None = None
         self.icon = self._make_icon(pystray)
+        if not getattr(self.icon, "HAS_MENU", True):
+            if tk_available():
+                self.popup = PopupMenu(self._menu_entries, self.perform)
+            else:
+                log.warning("this tray shows no menu and Tk is missing (Debian: python3-tk)")
         notify = self.icon.notify if getattr(self.icon, "HAS_NOTIFICATION", False) else None
         self.sender = NotificationSender(
             config.tray.notify,
@@ -118,6 +125,8 @@ class TrayApp:
             signal.signal(signum, lambda *_: threading.Thread(target=self.stop).start())
         self.icon.run(setup=self._setup)
         self.stopping.set()
+        if self.popup is not None:
+            self.popup.close()
         return 0
 
     def stop(self) -> None:
@@ -126,6 +135,8 @@ class TrayApp:
             self.icon.stop()
 
     def _setup(self, icon) -> None:
+        if self.popup is not None and not self.popup.start():
+            self.popup = None
         icon.visible = True
         self._render(force=True)
         for target, name in ((self._connection_loop, "tray-connection"),
@@ -262,10 +273,19 @@ class TrayApp:
                 self._shown_menu = menu
                 self.icon.update_menu()
 
-    def _menu_items(self) -> list[Any]:
+    def _menu_entries(self) -> tuple[MenuEntry, ...]:
         with self.lock:
-            entries = self.model.menu(self.clock())
-        return [self._menu_item(entry) for entry in entries]
+            return self.model.menu(self.clock())
+
+    def _menu_items(self) -> list[Any]:
+        items = [self._menu_item(entry) for entry in self._menu_entries()]
+        if self.popup is not None:
+            # the backend has no menu: a click runs the default item, which opens ours
+            popup = self.popup
+            items.append(
+                self._pystray.MenuItem("Menu", lambda: popup.show(), default=True, visible=False)
+            )
+        return items
 
     def _menu_item(self, entry: MenuEntry) -> Any:
         pystray = self._pystray
@@ -390,12 +410,18 @@ def _xorg_icon_class(pystray: Any) -> type:
         - Image: pystray stretched it to the tray's slot and painted transparent pixels
           black; it is drawn square, at the slot's own size, on a panel colour.
         - Titles outside Latin-1 raised; _NET_WM_NAME carries them as UTF-8.
+        - Clicks: pystray never selected ButtonPress events, so a click did nothing;
+          now the left or right button opens the menu (see modeld.tray.popup).
         """
 
         tray_state = IconState.DISCONNECTED
 
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
+            # pystray never asks for button presses, so its click handler never runs
+            self._window.change_attributes(
+                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
+            )
             self._painter = Xlib.display.Display(self._display.get_display_name())
             self._painter.set_error_handler(
                 lambda error, request: log.debug("X error while painting: %s", error)
@@ -471,6 +497,10 @@ def _xorg_icon_class(pystray: Any) -> type:
             if self._systray_manager is None:
                 self._dock_window()
             assert self._systray_manager
+
+        def _on_button_press(self, event: Any) -> None:
+            if event.detail in (1, 3):  # pystray only heeds the left button; people right-click
+                self()
 
         def _on_expose(self, event: Any) -> None:
             if event.type == Xlib.X.ConfigureNotify and event.window.id == self._window.id:

@@ -1,7 +1,8 @@
 """`modeld tray` on a real X server, in a real system tray, against a real `modeld run`.
 
-The daemon's state is changed the way a user would (pause, resume, dropping
-files, stopping and restarting it) and every change is checked on the screen:
+The daemon's state is changed the way a user would (the tray's own menu opened
+by a real click, the command line, dropping files, stopping and restarting the
+daemon) and every change is checked on the screen:
 the icon's pixels in a screenshot of the tray, and its title (the tooltip) on
 the icon's window. Notifications go to a stand-in `notify-send` that records
 its arguments (pystray's X11 backend has none of its own, and there is no
@@ -22,7 +23,16 @@ import pytest
 from modeld.tray.state import IconState
 from tests import modelfiles
 from tests.tray.world import World
-from tests.tray.xserver import Screen, XServer, classify, shown_state, wait_until
+from tests.tray.xserver import (
+    Screen,
+    XServer,
+    classify,
+    click,
+    popup_menus,
+    press,
+    shown_state,
+    wait_until,
+)
 
 pytestmark = pytest.mark.x11
 
@@ -70,6 +80,15 @@ def expect(screen: Screen, state: IconState, tooltip_has: str = "") -> str:
         raise AssertionError(f"expected {state} / {tooltip_has!r}; the tray shows {seen}") from None
 
 
+def choose_first_item(screen: Screen) -> None:
+    """Click the icon, then choose the menu's first enabled item with the keyboard."""
+    click(screen, wait_until(screen.icon_window, "the icon window"), button=3)
+    wait_until(lambda: popup_menus(screen), "the menu to open")
+    press(screen, "Down")  # Tk's menus skip disabled items and separators
+    press(screen, "Return")
+    wait_until(lambda: not popup_menus(screen), "the menu to close")
+
+
 def test_the_tray_icon_follows_the_daemon(xserver: XServer, world: World, tray):
     with Screen(xserver.display) as screen:
         # no daemon yet: the tray is up and says so, and keeps trying
@@ -79,10 +98,18 @@ def test_the_tray_icon_follows_the_daemon(xserver: XServer, world: World, tray):
         world.start_daemon()
         expect(screen, IconState.IDLE, "modeld: Idle")
 
-        world.cli("pause")
+        # pause from the tray's own menu: a real click on the icon opens it (Tk, since
+        # pystray's X11 backend has none), and the first item that can be chosen is Pause
+        choose_first_item(screen)
         expect(screen, IconState.PAUSED, "modeld: Paused")
-        world.cli("resume")
+        assert world.status()["state"] == "paused"
+        world.cli("resume")  # and from the command line
         expect(screen, IconState.IDLE)
+        world.cli("pause")
+        expect(screen, IconState.PAUSED)
+        choose_first_item(screen)  # now Resume
+        expect(screen, IconState.IDLE)
+        assert world.status()["state"] == "running"
 
         # the daemon goes away and comes back: the tray notices both
         world.stop_daemon()

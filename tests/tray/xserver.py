@@ -204,3 +204,45 @@ def shown_state(screen: Screen) -> tuple[IconState | None, str, Image.Image | No
     if best < 4.0 and second > 4 * best + 8:
         return state, tooltip, icon
     return None, tooltip, icon
+
+
+def click(screen: Screen, window, button: int = 1) -> None:
+    """A real pointer click in the middle of `window`, through the XTEST extension."""
+    import Xlib.X
+    from Xlib.ext import xtest
+
+    geometry = window.get_geometry()
+    origin = screen.root.translate_coords(window, 0, 0)
+    x, y = origin.x + geometry.width // 2, origin.y + geometry.height // 2
+    xtest.fake_input(screen.xdisplay, Xlib.X.MotionNotify, x=x, y=y)
+    xtest.fake_input(screen.xdisplay, Xlib.X.ButtonPress, button)
+    xtest.fake_input(screen.xdisplay, Xlib.X.ButtonRelease, button)
+    screen.xdisplay.sync()
+
+
+def press(screen: Screen, key: str) -> None:
+    """A real key press and release (by keysym name: "Down", "Return")."""
+    import Xlib.X
+    import Xlib.XK
+    from Xlib.ext import xtest
+
+    keycode = screen.xdisplay.keysym_to_keycode(Xlib.XK.string_to_keysym(key))
+    xtest.fake_input(screen.xdisplay, Xlib.X.KeyPress, keycode)
+    xtest.fake_input(screen.xdisplay, Xlib.X.KeyRelease, keycode)
+    screen.xdisplay.sync()
+
+
+def popup_menus(screen: Screen) -> list:
+    """The Tk popup menus now mapped on screen (override-redirect windows of class Menu)."""
+    import Xlib.X
+
+    found = []
+    for window in screen.root.query_tree().children:
+        try:
+            attributes = window.get_attributes()
+            wm_class = window.get_wm_class()
+        except Exception:
+            continue
+        if attributes.map_state == Xlib.X.IsViewable and wm_class and wm_class[1] == "Menu":
+            found.append(window)
+    return found
