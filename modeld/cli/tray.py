@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from modeld.cli.context import CliError, Context
 
@@ -21,9 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_tray(args: argparse.Namespace, ctx: Context) -> int:
     # pystray is imported inside: it needs a display, and other commands must not pay for it
-    from modeld.tray.app import TrayUnavailable, run
+    from modeld.tray.app import TrayAlreadyRunning, TrayUnavailable, run
 
     try:
         return run(ctx.config, tray_wait=max(0.0, args.wait))
     except TrayUnavailable as exc:
         raise CliError(str(exc)) from exc
+    except TrayAlreadyRunning as exc:
+        # not a failure: the icon is there (a login autostart and a service may both try)
+        print(f"modeld: {exc}", file=sys.stderr)
+        return 0

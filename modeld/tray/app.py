@@ -58,6 +58,10 @@ class TrayUnavailable(Exception):
     """No display, no tray host or no usable pystray backend; the message is one line."""
 
 
+class TrayAlreadyRunning(Exception):
+    """Another `modeld tray` already shows this daemon (autostart and a service both tried)."""
+
+
 def retry_delay(attempt: int) -> float:
     """Seconds to wait before reconnection attempt `attempt` (0-based): 0.5, 1, 2, 4, then 5."""
     return min(5.0, 0.5 * 2**attempt)
@@ -71,11 +75,32 @@ def run(config, *, tray_wait: float = 15.0) -> int:
     start after its autostart entries).
     """
     _check_display()
-    pystray = _import_pystray()
-    if _backend_name(pystray) == "xorg":
-        _wait_for_xembed_tray(tray_wait)
-    app = TrayApp(config, pystray)
-    return app.run()
+    lock = _single_instance(config.daemon.state_dir / "tray.lock")
+    try:
+        pystray = _import_pystray()
+        if _backend_name(pystray) == "xorg":
+            _wait_for_xembed_tray(tray_wait)
+        app = TrayApp(config, pystray)
+        return app.run()
+    finally:
+        os.close(lock)
+
+
+def _single_instance(path: Path) -> int:
+    """Hold an exclusive lock on `path` for the life of the process (its fd is returned)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise TrayAlreadyRunning(f"modeld tray is already running (pid {pid})") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
 
 
 class TrayApp:

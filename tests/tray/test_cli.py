@@ -45,3 +45,17 @@ def test_the_daemon_and_the_cli_never_import_pystray():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_modeld_run_starts_no_tray_when_disabled_or_without_a_display(world: World):
+    from modeld.config import load_config
+    from modeld.tray.launch import has_display, start_tray
+
+    config = load_config(world.config)  # [tray] enabled = false
+    assert start_tray(config, environ={"DISPLAY": ":0"}) is None
+    enabled = world.config.read_text().replace("[tray]\nenabled = false", "[tray]\nenabled = true")
+    world.config.write_text(enabled)
+    assert start_tray(load_config(world.config), environ={"PATH": "/usr/bin"}) is None
+    assert not has_display({}, platform="linux")
+    assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, platform="linux")
+    assert has_display({}, platform="darwin")

@@ -37,13 +37,17 @@ from tests.tray.xserver import (
 pytestmark = pytest.mark.x11
 
 
-@pytest.fixture
-def tray(xserver: XServer, world: World) -> Iterator[subprocess.Popen]:
-    env = {
+def tray_env(xserver: XServer, world: World) -> dict[str, str]:
+    return {
         **xserver.env(),
         "PYSTRAY_BACKEND": "xorg",
         "PATH": f"{world.bin}{os.pathsep}{os.environ.get('PATH', '')}",
     }
+
+
+@pytest.fixture
+def tray(xserver: XServer, world: World) -> Iterator[subprocess.Popen]:
+    env = tray_env(xserver, world)
     log = open(world.root / "tray.log", "wb")  # noqa: SIM115
     # -X faulthandler: if the test fails with the tray still running, SIGABRT makes it
     # print every thread's stack into its log before it dies
@@ -158,6 +162,19 @@ def test_the_tray_icon_follows_the_daemon(xserver: XServer, world: World, tray):
         )
         assert not (world.root / "pwned").exists()
 
+    # a second tray for the same daemon (autostart and a service both start one) steps aside
+    second = subprocess.run(
+        world.modeld("tray"),
+        env=tray_env(xserver, world),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (second.returncode, second.stderr) == (
+        0,
+        f"modeld: modeld tray is already running (pid {tray.pid})\n",
+    )
+
     # SIGTERM ends the tray cleanly; the daemon keeps running
     tray.send_signal(signal.SIGTERM)
     assert tray.wait(timeout=30) == 0
@@ -185,3 +202,22 @@ def test_tray_exits_with_one_line_when_no_system_tray_appears(world: World, tmp_
         f"modeld: no system tray on display {display} after 0.5 s "
         "(start a panel with a notification area, or use a desktop that has one)"
     ]
+
+
+def test_modeld_run_starts_the_tray_where_a_display_exists(xserver: XServer, world: World):
+    from modeld.config import load_config
+    from modeld.tray.launch import start_tray, stop_tray
+
+    world.config.write_text(
+        world.config.read_text().replace("[tray]\nenabled = false", "[tray]\nenabled = true")
+    )
+    config = load_config(world.config)
+    assert config.tray.enabled
+    process = start_tray(config, environ={**xserver.env(), "PYSTRAY_BACKEND": "xorg"})
+    assert process is not None
+    try:
+        with Screen(xserver.display) as screen:
+            wait_until(screen.icon_window, "the icon to dock")
+    finally:
+        stop_tray(process)
+    assert process.returncode == 0
