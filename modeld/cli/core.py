@@ -237,6 +237,7 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         meta = None
     if args.json:
         if meta is not None:
+            model["description"] = meta.description
             model["labels"] = meta.labels
             model["original_names"] = [f.original_name for f in meta.files]
             model["imported_at"] = meta.imported_at
@@ -244,6 +245,8 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         print_json(model)
         return 0
     print(f"{model['name']}  ({model['id']})")
+    if meta is not None and meta.description:
+        print(f"  {meta.description}")
     for key in ("model_type", "family", "format", "precision", "quant"):
         print(f"  {key:<11} {model[key] if model[key] is not None else '-'}")
     print(f"  {'size':<11} {_human_size(model['size'])}")

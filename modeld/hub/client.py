@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 
 from modeld import __version__
 from modeld.hub.breaker import CircuitBreaker, CircuitOpen
+from modeld.hub.card import MAX_CARD_BYTES
 from modeld.hub.clock import Clock, RealClock
 from modeld.hub.ratelimit import RateLimited, RateLimiter
 from modeld.hub.retry import (
@@ -82,6 +83,10 @@ class HubUnavailable(Exception):
     def __init__(self, message: str, retry_in: float | None = None):
         super().__init__(message)
         self.retry_in = retry_in
+
+
+class CardUnavailable(Exception):
+    """The card request failed on the wire or with a server error (requests' errors)."""
 
 
 class RepoNotAvailable(Exception):
@@ -244,6 +249,37 @@ class HubClient:
 
         return self._call(f"model_info {repo_id}", send)
 
+    def model_card(self, repo_id: str, revision: str) -> str:
+        """The repo's README.md (its model card), size-capped; "" when it has none.
+
+        Plain requests: huggingface_hub reads a file only by downloading it
+        into its cache, and a card is a few kilobytes of text we summarise.
+        """
+
+        def send(endpoint: str, token: str | None, timeout: float) -> str:
+            import requests
+            from huggingface_hub.utils import build_hf_headers
+
+            url = f"{endpoint}/{repo_id}/raw/{revision}/README.md"
+            headers = build_hf_headers(
+                token=token, library_name="modeld", library_version=__version__
+            )
+            try:
+                with requests.get(url, headers=headers, timeout=timeout, stream=True) as response:
+                    if response.status_code in (401, 403, 404):
+                        return ""
+                    if response.status_code == RATE_LIMITED:
+                        wait = self._rate_limit_wait(response.headers, 1)
+                        self._limiter.pause_for(wait)
+                        raise HubUnavailable("rate limited by the Hub", wait)
+                    response.raise_for_status()
+                    body = response.raw.read(MAX_CARD_BYTES, decode_content=True)
+            except requests.RequestException as exc:
+                raise CardUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            return body.decode("utf-8", "replace")
+
+        return self._call(f"card {repo_id}", send)
+
     def _call(self, what: str, send: Callable[[str, str | None, float], T]) -> T:
         """One logical call: offline check, breaker, limiter, then `send` with retries."""
         import httpx2
@@ -294,7 +330,7 @@ class HubClient:
                 else:
                     breaker.record_success()
                     raise RepoNotAvailable(what, status) from exc
-            except httpx2.TransportError as exc:
+            except (httpx2.TransportError, CardUnavailable) as exc:
                 breaker.record_failure()
                 failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             except (ValueError, KeyError, TypeError) as exc:

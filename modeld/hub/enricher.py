@@ -32,7 +32,15 @@ from typing import Any
 from modeld.config import Config
 from modeld.hub import state as lookup_state
 from modeld.hub.cache import HubCache, ensure_tables
-from modeld.hub.client import HubClient, HubPolicy, offline_reason
+from modeld.hub.card import card_summary
+from modeld.hub.client import (
+    HubClient,
+    HubOffline,
+    HubPolicy,
+    HubUnavailable,
+    RepoNotAvailable,
+    offline_reason,
+)
 from modeld.hub.clock import Cancelled, Clock, RealClock
 from modeld.hub.clues import collect_clues, header_fields
 from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, LookupOutcome, find_repo
@@ -338,12 +346,34 @@ class HubEnricher:
         if outcome.status in (CONFIRMED, MISS):
             if outcome.requests:
                 self.cache.put(meta.sha256, outcome)
-            return self._save(folder, meta, outcome, cached=False)
+            description = self._card_description(outcome) if not meta.description else None
+            return self._save(folder, meta, outcome, cached=False, description=description)
         self._resume_after(outcome.retry_in or self.client.policy.breaker_cooldown)
         return self._save(folder, meta, outcome, cached=False)
 
+    def _card_description(self, outcome: LookupOutcome) -> str | None:
+        """The first paragraph of a confirmed repo's model card; None when there is none.
+
+        A nicety on top of a confirmed match: any failure just leaves it out.
+        """
+        hub = outcome.hub or {}
+        if outcome.status != CONFIRMED or not hub.get("repo_id"):
+            return None
+        try:
+            card = self.client.model_card(hub["repo_id"], hub.get("revision") or "main")
+        except (HubUnavailable, HubOffline, RepoNotAvailable) as exc:
+            log.info("hub: no model card for %s: %s", hub["repo_id"], exc)
+            return None
+        return card_summary(card) or None
+
     def _save(
-        self, folder: Path, seen: ModelMeta, outcome: LookupOutcome, *, cached: bool
+        self,
+        folder: Path,
+        seen: ModelMeta,
+        outcome: LookupOutcome,
+        *,
+        cached: bool,
+        description: str | None = None,
     ) -> dict[str, Any]:
         """Write the outcome into metadata.json (re-read: others may have written since)."""
         from modeld.library.index import upsert_model
@@ -362,6 +392,8 @@ class HubEnricher:
             if outcome.status == CONFIRMED:
                 meta.hub = outcome.hub
                 meta.extra.pop(SUGGESTIONS_KEY, None)
+                if description and not meta.description:
+                    meta.description = description  # searchable, shown by `modeld show`
             elif outcome.status == MISS:
                 # a miss never erases an earlier confirmed match (a repo may go private)
                 if outcome.suggestions and not (meta.hub and meta.hub.get("confirmed")):

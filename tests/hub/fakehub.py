@@ -63,6 +63,7 @@ class FakeRepo:
     downloads: int = 0
     library_name: str | None = None
     private: bool = False
+    readme: str | None = None  # served at /{repo}/raw/{rev}/README.md
 
     @property
     def author(self) -> str | None:
@@ -232,6 +233,8 @@ class FakeHub:
     def answer(self, method: str, path: str, query: Mapping[str, list[str]], form, headers):
         """(status, headers, JSON body) for one request."""
         parts = [unquote(p) for p in path.strip("/").split("/")]
+        if len(parts) == 5 and parts[2] == "raw" and parts[4] == "README.md":
+            return self._readme(f"{parts[0]}/{parts[1]}", parts[3], headers)
         if parts[:2] != ["api", "models"]:
             return 404, {}, {"error": "Not Found"}
         rest = parts[2:]
@@ -270,6 +273,14 @@ class FakeHub:
             prefix = "/".join(rest[2:])
             return 200, {}, self._tree(repo, prefix)
         return 404, {}, {"error": "Not Found"}
+
+    def _readme(self, repo_id: str, revision: str, headers: Mapping[str, str]):
+        """A file's raw text, as the Hub serves /{repo}/raw/{rev}/{path}."""
+        repo = self.repos.get(repo_id.lower())
+        visible = repo is not None and (not repo.private or self._authorized(headers))
+        if not visible or repo.readme is None or revision not in ("main", repo.sha):
+            return 404, {}, {"error": "Entry not found"}
+        return 200, {"Content-Type": "text/markdown; charset=utf-8"}, repo.readme.encode()
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         return self.token is not None and headers.get("authorization") == f"Bearer {self.token}"
@@ -404,10 +415,12 @@ class _Handler(BaseHTTPRequestHandler):
                 fake.in_flight -= 1
 
     def _send(self, status: int, headers: Mapping[str, str], body: Any) -> None:
-        data = json.dumps(body).encode()
+        raw = isinstance(body, bytes)  # a file's text; anything else is API JSON
+        data = body if raw else json.dumps(body).encode()
         with contextlib.suppress(OSError):  # the client may have timed out and gone
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            if not raw:
+                self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             for key, value in headers.items():
                 self.send_header(key, value)

@@ -376,6 +376,34 @@ def test_header_details_handed_over_at_import_are_used(online: FakeHub, library:
         assert hub["repo_id"] == "hinted/checkpoint"
         assert hub["path"] == "weights/anon.safetensors"
         assert hub["found_via"] == "header_metadata"
-        assert [r.path for r in online.requests] == ["/api/models/hinted/checkpoint"]
+        sha = online.repos["hinted/checkpoint"].sha
+        assert [r.path for r in online.requests] == [
+            "/api/models/hinted/checkpoint",
+            f"/hinted/checkpoint/raw/{sha}/README.md",  # the card: this repo has none
+        ]
+        assert read_metadata(Path(model["path"])).description == ""
     finally:
         enricher.stop()
+
+
+def test_a_confirmed_repo_card_becomes_the_searchable_description(
+    online: FakeHub, setup: Setup, drop: Path
+):
+    """The card is fetched with plain requests, after the match is confirmed by hash."""
+    from modeld.library.search import search
+
+    path = sdxl_file(drop, "Carded-XL")
+    online.add_repo(
+        "studio/carded-xl",
+        {"carded.safetensors": path},
+        readme="---\nlicense: mit\n---\n# Carded XL\n\nCarded XL paints "
+        "watercolour landscapes with a soft, grainy finish and muted colours.\n",
+    )
+    model = setup.import_file(path)
+    setup.enricher.start()
+    assert wait_until(lambda: (setup.metadata(model).hub or {}).get("confirmed"))
+    meta = setup.metadata(model)
+    assert meta.description.startswith("Carded XL paints watercolour landscapes")
+    assert [r.name for r in search("watercolour")] == [model["name"]]
+    card_requests = [r for r in online.requests if r.path.endswith("/README.md")]
+    assert len(card_requests) == 1 and card_requests[0].method == "GET"
