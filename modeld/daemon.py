@@ -14,7 +14,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -157,21 +156,14 @@ class Daemon:
     def _start_tray(self) -> subprocess.Popen | None:
         """`modeld run` from a desktop session brings its tray icon along.
 
-        The tray is its own process (pystray wants the main thread, and the
-        daemon must never import it). Under systemd or launchd the tray has a
-        unit or agent of its own bound to the graphical session, so none here.
+        Under systemd or launchd the tray has a unit or agent of its own,
+        bound to the graphical session, so none is started here.
         """
-        if not self.config.tray.enabled:
-            return None
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            return None
         if os.environ.get("INVOCATION_ID") or os.environ.get("MODELD_SERVICE"):
             return None
-        command = [sys.executable, "-m", "modeld"]
-        if self.config.source is not None:
-            command += ["--config", str(self.config.source)]
-        log.info("starting the tray icon")
-        return subprocess.Popen([*command, "tray"], stdin=subprocess.DEVNULL)
+        from modeld.tray.launch import start_tray  # a subprocess: pystray stays out of here
+
+        return start_tray(self.config)
 
     def _wait_for_library(self) -> None:
         """An unmounted library drive is waited for, never replaced by a new empty library."""
@@ -204,8 +196,10 @@ class Daemon:
     def _shutdown(self) -> None:
         deadline = time.monotonic() + SHUTDOWN_BUDGET
         log.info("modeld stopping")
-        if getattr(self, "tray", None) is not None and self.tray.poll() is None:
-            self.tray.terminate()
+        if getattr(self, "tray", None) is not None:
+            from modeld.tray.launch import stop_tray
+
+            stop_tray(self.tray)
         for name in ("watch", "scheduler", "hub"):
             component = getattr(self, name, None)
             if component is None:

@@ -239,6 +239,6 @@ def test_run_in_a_desktop_session_brings_the_tray_and_survives_its_failure(daemo
     daemon.config_path.write_text(text)
     env = {k: v for k, v in os.environ.items() if k not in ("INVOCATION_ID", "MODELD_SERVICE")}
     daemon.start(env={**env, "DISPLAY": ":97"})
-    wait_until(lambda: "starting the tray icon" in daemon.log(), what="the tray to start")
+    wait_until(lambda: "tray icon started" in daemon.log(), what="the tray to start")
     assert daemon.status()["state"] == "running"
     assert daemon.stop() == 0
