@@ -121,7 +121,8 @@ class TrayApp:
             drop_folders=[str(w.path) for w in config.watches],
         )
         self.lock = threading.RLock()  # guards the model
-        self.render_lock = threading.Lock()  # pystray calls from one thread at a time
+        # pystray calls from one thread at a time; taken before `lock`, never inside it
+        self.render_lock = threading.Lock()
         self.stopping = threading.Event()
         self.refresh_wanted = threading.Event()
         self.refresh_at: float | None = None
@@ -282,12 +283,14 @@ class TrayApp:
             log.debug("tray icon update failed", exc_info=True)
 
     def _push_to_icon(self, force: bool) -> None:
-        now = self.clock()
-        with self.lock:
-            state = self.model.icon_state()
-            tooltip = self.model.tooltip(now)
-            menu = self.model.menu(now)
+        # read the model under the render lock too: a thread that read it earlier must
+        # not paint its older picture over a newer one
         with self.render_lock:
+            now = self.clock()
+            with self.lock:
+                state = self.model.icon_state()
+                tooltip = self.model.tooltip(now)
+                menu = self.model.menu(now)
             if force or self._shown != (state, tooltip):
                 if force or self._shown is None or self._shown[0] != state:
                     self.icon.tray_state = state
