@@ -38,6 +38,7 @@ from modeld.ingest.pipeline import (
     Waiting,
     recover,
 )
+from modeld.ingest.quarantine import count_quarantine
 from modeld.ingest.units import ImportUnit, plan_units
 from modeld.library import db as index_db
 from modeld.library.layout import LibraryOffline, ensure_library, library_available
@@ -426,7 +427,11 @@ class Daemon:
             "pid": os.getpid(),
             "watching": self.watch.watching(),
             "queues": self.queues.snapshot(),
-            **{k: v for k, v in self.counters.items() if k != "failed"},
+            "imported": self.counters["imported"],
+            "duplicates": self.counters["duplicates"],
+            # what waits for the user in the quarantine folder, not a session count
+            "quarantined": count_quarantine(self.config.quarantine_dir),
+            "quarantined_since_start": self.counters["quarantined"],
             "failed": self.counters["failed"],
             "links": self.links.counts(),
             "errors": list(self.errors[-20:]),

@@ -53,6 +53,11 @@ def quarantine_file(
     return target
 
 
+def count_quarantine(folder: Path) -> int:
+    """How many quarantined files wait in `folder` (cheap: no record is read)."""
+    return sum(1 for _ in folder.glob(f"*{RECORD_SUFFIX}")) if folder.is_dir() else 0
+
+
 def list_quarantine(folder: Path) -> list[dict[str, Any]]:
     entries = []
     if not folder.is_dir():

@@ -242,3 +242,18 @@ def test_run_in_a_desktop_session_brings_the_tray_and_survives_its_failure(daemo
     wait_until(lambda: "tray icon started" in daemon.log(), what="the tray to start")
     assert daemon.status()["state"] == "running"
     assert daemon.stop() == 0
+
+
+def test_status_counts_what_waits_in_quarantine_across_restarts(daemon_factory, home):
+    daemon = daemon_factory()
+    marker = home / "executed"
+    modelfiles.write_torch_zip_pickle(
+        daemon.drop / "evil.pt", modelfiles.dangerous_pickle("os.system", marker)
+    )
+    wait_until(lambda: daemon.status()["quarantined"] == 1, what="the quarantine")
+    assert daemon.stop() == 0
+    daemon.start()
+    status = daemon.status()
+    assert status["quarantined"] == 1 and status["quarantined_since_start"] == 0
+    assert not marker.exists()
+    assert daemon.stop() == 0
