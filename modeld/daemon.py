@@ -69,7 +69,7 @@ class Daemon:
     def __init__(self, config: Config):
         self.config = config
         self.events = EventBus()
-        self.events.listen(self._count)
+        self.events.listen(self._observe)
         self.notifier = Notifier()
         self.counters = {"imported": 0, "duplicates": 0, "quarantined": 0, "failed": 0}
         self.errors: list[str] = []
@@ -397,8 +397,11 @@ class Daemon:
 
     # -- status ---------------------------------------------------------------------------
 
-    def _count(self, event: dict[str, Any]) -> None:
+    def _observe(self, event: dict[str, Any]) -> None:
+        """Status counters and recent imports; and a Hub match relinks its model."""
         kind = event.get("event")
+        if kind == "hub_match":
+            self.links.sync_model(event["id"])
         if kind == "imported":
             model = event["model"]
             log.info(

@@ -16,6 +16,7 @@ Event kinds (EVENT_KINDS) and their fields:
     failed           path, reason
     links_repaired   fixed, unfixed
     hub              state: online | offline, next_try (seconds or null)
+    hub_match        id, repo_id  (a model confirmed on the Hub by its sha256)
     library          state: online | offline
 """
 
@@ -39,6 +40,7 @@ EVENT_KINDS = (
     "failed",
     "links_repaired",
     "hub",
+    "hub_match",
     "library",
 )
 

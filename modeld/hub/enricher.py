@@ -283,15 +283,18 @@ class HubEnricher:
             self._resume_after(0.0)  # enrich what waited while it was down
         else:
             log.warning("hub: %s unreachable; next try in %.0f s", endpoint, retry_in or 0.0)
-        if self._on_event:
-            event = {
+        self._emit(
+            {
                 "event": "hub",
-                "time": time.time(),
                 "state": "online" if online else "offline",
                 "next_try": None if retry_in is None else round(retry_in, 1),
             }
+        )
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self._on_event:
             try:
-                self._on_event(event)
+                self._on_event({**event, "time": time.time()})
             except Exception:
                 log.exception("hub: event listener failed")
 
@@ -411,6 +414,9 @@ class HubEnricher:
         except (OSError, ValueError) as exc:
             log.warning("hub: cannot record the lookup of %s: %s", folder, exc)
             return _result(seen.id, seen.name, STATUS_FAILED, error=str(exc))
+        if outcome.status == CONFIRMED and not cached:
+            # links that file by repo (LM Studio's publisher/model) can follow now
+            self._emit({"event": "hub_match", "id": meta.id, "repo_id": meta.hub["repo_id"]})
         if outcome.status == CONFIRMED:
             status = STATUS_CONFIRMED
         elif outcome.status == MISS:

@@ -191,7 +191,9 @@ def test_everything_is_enriched_after_the_hub_returns(online: FakeHub, library: 
         online.up()
         # no one calls retry_pending: the enricher tries again when the cool-down ends
         assert wait_until(lambda: all(wired.metadata(m).hub for m in models))
-        assert [e["state"] for e in wired.events] == ["offline", "online"]
+        assert [e["state"] for e in wired.events if e["event"] == "hub"] == ["offline", "online"]
+        matched = {e["id"] for e in wired.events if e["event"] == "hub_match"}
+        assert matched == {m["id"] for m in models}
         assert wired.enricher.status()["state"] == "online"
         assert all(wired.metadata(m).extra["hub_lookup"]["state"] == "done" for m in models)
     finally:
@@ -407,3 +409,5 @@ def test_a_confirmed_repo_card_becomes_the_searchable_description(
     assert [r.name for r in search("watercolour")] == [model["name"]]
     card_requests = [r for r in online.requests if r.path.endswith("/README.md")]
     assert len(card_requests) == 1 and card_requests[0].method == "GET"
+    matches = [e for e in setup.events if e["event"] == "hub_match"]
+    assert [(e["id"], e["repo_id"]) for e in matches] == [(model["id"], "studio/carded-xl")]
