@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NO_DAEMON = 3
+
+
+Handler = Callable[[argparse.Namespace, "Context"], int]
 
 
 class CliError(Exception):
@@ -72,5 +77,28 @@ def print_json(document: Any) -> None:
     sys.stdout.flush()
 
 
-def add_json_flag(parser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
+def add_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    handler: Handler,
+    help: str,
+    *,
+    json: bool = True,
+    **options: Any,
+) -> argparse.ArgumentParser:
+    """One command: its parser, `--json` (every data command takes it), its handler."""
+    parser = subparsers.add_parser(name, help=help, **options)
+    if json:
+        parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_group(
+    subparsers: argparse._SubParsersAction, name: str, help: str
+) -> argparse._SubParsersAction:
+    """A command whose actions are sub-commands (`modeld links check`)."""
+    actions = subparsers.add_parser(name, help=help).add_subparsers(dest=f"{name}_action")
+    actions.metavar = "ACTION"
+    actions.required = True
+    return actions

@@ -9,65 +9,45 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_json_flag, print_json
+from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, add_group, print_json
 from modeld.cli.progress import ProgressLine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="import files or folders into the library now")
+    p = add_command(
+        subparsers, "import", cmd_import, "import files or folders into the library now"
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--copy", action="store_true", help="keep the source (default: move)")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_import)
 
-    p = subparsers.add_parser("search", help="full-text search")
+    p = add_command(subparsers, "search", cmd_search, "full-text search")
     p.add_argument("query", nargs="*", metavar="QUERY")
     p.add_argument("--type", dest="model_type", metavar="T", help="only this model_type")
     p.add_argument("--limit", type=int, default=50, metavar="N")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_search)
 
-    p = subparsers.add_parser("list", help="every model")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_list)
+    add_command(subparsers, "list", cmd_list, "every model")
 
-    p = subparsers.add_parser("show", help="one model, with its links")
+    p = add_command(subparsers, "show", cmd_show, "one model, with its links")
     p.add_argument("model_id", metavar="MODEL_ID")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_show)
 
-    p = subparsers.add_parser("remove", help="remove a model: links, then files and records")
+    p = add_command(
+        subparsers, "remove", cmd_remove, "remove a model: links, then files and records"
+    )
     p.add_argument("model_id", metavar="MODEL_ID")
     p.add_argument("--yes", action="store_true", help="do not ask")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_remove)
 
-    p = subparsers.add_parser("scan", help="re-read the library into the index")
+    p = add_command(subparsers, "scan", cmd_scan, "re-read the library into the index")
     p.add_argument("--deep", action="store_true", help="rebuild from every metadata.json")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_scan)
 
-    p = subparsers.add_parser("verify", help="re-hash files and report any that changed")
+    p = add_command(subparsers, "verify", cmd_verify, "re-hash files and report any that changed")
     p.add_argument("model_id", nargs="?", metavar="MODEL_ID")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_verify)
 
-    p = subparsers.add_parser("quarantine", help="files refused as dangerous")
-    sub = p.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
-    q = sub.add_parser("list", help="quarantined files and why")
-    add_json_flag(q)
-    q.set_defaults(handler=cmd_quarantine_list)
+    quarantine = add_group(subparsers, "quarantine", "files refused as dangerous")
+    add_command(quarantine, "list", cmd_quarantine_list, "quarantined files and why")
 
-    p = subparsers.add_parser("config", help="where the config is read from / what it says")
-    sub = p.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
-    c = sub.add_parser("path", help="the config file in use")
-    add_json_flag(c)
-    c.set_defaults(handler=cmd_config_path)
-    c = sub.add_parser("show", help="the effective config")
-    add_json_flag(c)
-    c.set_defaults(handler=cmd_config_show)
+    config = add_group(subparsers, "config", "where the config is read from / what it says")
+    add_command(config, "path", cmd_config_path, "the config file in use")
+    add_command(config, "show", cmd_config_show, "the effective config")
 
 
 # -- import -------------------------------------------------------------------

@@ -14,23 +14,16 @@ from modeld.cli.context import (
     EXIT_NO_DAEMON,
     CliError,
     Context,
-    add_json_flag,
+    add_command,
     print_json,
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("run", help="run the daemon in the foreground")
-    p.set_defaults(handler=cmd_run)
-
-    p = subparsers.add_parser("status", help="ask the running daemon what it is doing")
-    add_json_flag(p)
-    p.set_defaults(handler=cmd_status)
-
-    for name, help_text in (("pause", "hold the import queues"), ("resume", "release them")):
-        p = subparsers.add_parser(name, help=help_text)
-        add_json_flag(p)
-        p.set_defaults(handler=cmd_pause_resume)
+    add_command(subparsers, "run", cmd_run, "run the daemon in the foreground", json=False)
+    add_command(subparsers, "status", cmd_status, "ask the running daemon what it is doing")
+    add_command(subparsers, "pause", cmd_pause_resume, "hold the import queues")
+    add_command(subparsers, "resume", cmd_pause_resume, "release them")
 
 
 class JournaldFormatter(logging.Formatter):

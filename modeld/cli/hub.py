@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from modeld.cli.context import EXIT_FAILURE, EXIT_OK, CliError, add_json_flag, print_json
+from modeld.cli.context import EXIT_FAILURE, EXIT_OK, CliError, add_command, add_group, print_json
 
 
 def register(subparsers) -> None:
-    hub = subparsers.add_parser("hub", help="Hugging Face metadata")
-    commands = hub.add_subparsers(dest="hub_command", metavar="COMMAND")
-    commands.required = True
-    lookup = commands.add_parser(
+    lookup = add_command(
+        add_group(subparsers, "hub", "Hugging Face metadata"),
         "lookup",
-        help="run Hugging Face enrichment now",
+        run_lookup,
+        "run Hugging Face enrichment now",
         description="Find each model's Hugging Face repo from local clues; confirm by sha256.",
     )
     target = lookup.add_mutually_exclusive_group(required=True)
@@ -23,8 +22,6 @@ def register(subparsers) -> None:
     lookup.add_argument(
         "--refresh", action="store_true", help="ignore cached answers and existing matches"
     )
-    add_json_flag(lookup)
-    lookup.set_defaults(handler=run_lookup)
 
 
 def run_lookup(args: argparse.Namespace, ctx) -> int:

@@ -6,21 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-from modeld.cli.context import EXIT_FAILURE, Context, add_json_flag, print_json
+from modeld.cli.context import EXIT_FAILURE, Context, add_command, add_group, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("links", help="links into apps: sync, check, repair")
-    actions = parser.add_subparsers(dest="links_command", metavar="ACTION")
-    actions.required = True
+    actions = add_group(subparsers, "links", "links into apps: sync, check, repair")
     for name, text in (
         ("sync", "create missing links for every model in every app (full reconcile)"),
         ("check", "report link health: ok, broken, missing, orphaned"),
         ("repair", "fix what check finds, follow a moved library or app"),
     ):
-        action = actions.add_parser(name, help=text, description=text)
-        add_json_flag(action)
-        action.set_defaults(handler=cmd_links)
+        add_command(actions, name, cmd_links, text, description=text)
 
 
 def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
@@ -29,13 +25,13 @@ def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
     ctx.open_index()
     manager = LinkManager(ctx.config)
     run = {"sync": manager.sync_all, "check": manager.check, "repair": manager.repair}
-    result = run[args.links_command]()
+    result = run[args.links_action]()
     if args.json:
         print_json(result)
-    elif args.links_command == "check":
+    elif args.links_action == "check":
         _print_check(result)
     else:
-        _print_report(args.links_command, result)
+        _print_report(args.links_action, result)
     if result.get("library") == "offline":
         print(
             f"modeld: the library at {ctx.config.library_root} is not mounted; nothing was changed",

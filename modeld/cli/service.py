@@ -15,32 +15,26 @@ from modeld.cli.context import (
     EXIT_OK,
     CliError,
     Context,
-    add_json_flag,
+    add_command,
+    add_group,
     print_json,
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "service", help="start modeld at login (systemd user unit / launchd agent)"
+    actions = add_group(
+        subparsers, "service", "start modeld at login (systemd user unit / launchd agent)"
     )
-    sub = p.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
-
-    s = sub.add_parser("install", help="write, enable and start the service")
-    s.add_argument("--dry-run", action="store_true", help="print what would be written and run")
-    s.add_argument("--no-tray", action="store_true", help="do not install the tray icon service")
-    add_json_flag(s)
-    s.set_defaults(handler=cmd_install)
-
-    s = sub.add_parser("uninstall", help="stop the service and remove what install wrote")
-    s.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
-    add_json_flag(s)
-    s.set_defaults(handler=cmd_uninstall)
-
-    s = sub.add_parser("status", help="the service manager's view and the daemon's own status")
-    add_json_flag(s)
-    s.set_defaults(handler=cmd_status)
+    p = add_command(actions, "install", cmd_install, "write, enable and start the service")
+    p.add_argument("--dry-run", action="store_true", help="print what would be written and run")
+    p.add_argument("--no-tray", action="store_true", help="do not install the tray icon service")
+    p = add_command(
+        actions, "uninstall", cmd_uninstall, "stop the service and remove what install wrote"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
+    add_command(
+        actions, "status", cmd_status, "the service manager's view and the daemon's own status"
+    )
 
 
 # Seams for tests: the host and the command runner. Tests replace them where

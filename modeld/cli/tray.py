@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from modeld.cli.context import CliError, Context
+from modeld.cli.context import CliError, Context, add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("tray", help="the tray icon process (a client of the running daemon)")
+    p = add_command(
+        subparsers,
+        "tray",
+        cmd_tray,
+        "the tray icon process (a client of the running daemon)",
+        json=False,
+    )
     p.add_argument(
         "--wait",
         type=float,
@@ -17,7 +23,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="how long to wait for a system tray to appear at login (default 15)",
     )
-    p.set_defaults(handler=cmd_tray)
 
 
 def cmd_tray(args: argparse.Namespace, ctx: Context) -> int:
