@@ -409,7 +409,14 @@ def read_torch_zip(handle: BinaryIO, size: int, label: str) -> dict[str, Any] | 
     try:
         archive = zipfile.ZipFile(handle)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,  # "zip file version 6.4" for a mangled central directory
+        ValueError,
+        EOFError,
+        OSError,
+    ) as exc:
         raise Malformed(f"broken zip archive: {exc}") from None
     _check_layout(infos, cd_offset)
 

@@ -230,3 +230,17 @@ def test_harmless_list_is_an_allow_list():
     ):
         assert not is_harmless(name)
     assert not any(name.startswith(("os.", "posix.", "subprocess.", "runpy.")) for name in HARMLESS)
+
+
+def test_an_unsupported_zip_version_is_a_broken_archive_not_a_crash(tmp_path):
+    """Found by the dispatch fuzz test: zipfile raises NotImplementedError here."""
+    path = modelfiles.write_torch_zip_pickle(
+        tmp_path / "odd.pt", modelfiles.benign_state_dict_pickle({"w": ("F16", [2])})
+    )
+    data = bytearray(path.read_bytes())
+    directory = data.rfind(b"PK\x01\x02")
+    data[directory + 6] = 64  # "version needed to extract": 6.4
+    path.write_bytes(bytes(data))
+    result = sniff(path)
+    assert isinstance(result, Refused)
+    assert "zip file version 6.4" in result.reason
