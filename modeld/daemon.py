@@ -36,6 +36,7 @@ from modeld.ingest.pipeline import (
     Outcome,
     Quarantined,
     Waiting,
+    problem_outcome,
     recover,
 )
 from modeld.ingest.quarantine import count_quarantine
@@ -375,7 +376,7 @@ class Daemon:
         report = ImportReport()
         units, problems = plan_units([Path(p) for p in paths])
         for problem in problems:
-            report.add(Failed(str(problem.path), problem.reason))
+            report.add(problem_outcome(problem))
         queued = [
             self._submit(unit, copy=copy, watch=None, priority=PRIORITY_USER, block=True)
             for unit in units
@@ -386,13 +387,10 @@ class Daemon:
                 continue
             job, work = submitted
             job.wait()  # a job cancelled at shutdown never runs: its future stays empty
-            if not work.result.done():
+            if work.result.done():
+                report.add(work.result.result())
+            else:
                 report.add(Failed(str(unit.source), "modeld stopped before importing it"))
-                continue
-            outcome = work.result.result()
-            report.add(
-                Failed(outcome.path, outcome.reason) if isinstance(outcome, Waiting) else outcome
-            )
         return report.to_json()
 
     # -- status ---------------------------------------------------------------------------

@@ -86,8 +86,7 @@ def _import_via_daemon(ctx: Context, paths: list[Path], *, copy: bool) -> dict |
 
 
 def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool):
-    from modeld.ingest.pipeline import Failed, Importer, ImportReport, Waiting, recover
-    from modeld.ingest.units import plan_units
+    from modeld.ingest.pipeline import Importer, recover
 
     ctx.open_index()
     recover(ctx.config)
@@ -98,17 +97,9 @@ def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_prog
             progress.start(Path(event["path"]).name, event["total"])
 
     importer = Importer(ctx.config, on_event=on_event, after_import=_post_import_steps(ctx))
-    units, problems = plan_units(paths)
-    report = ImportReport()
-    for problem in problems:
-        report.add((Waiting if problem.retry else Failed)(str(problem.path), problem.reason))
-    for unit in units:
-        report.add(importer.import_unit(unit, copy=copy, progress=progress.update))
-        progress.finish()
-    document = report.to_json()
-    # a one-off import has no later retry: what is waiting has failed for now
-    document["failed"].extend(document.pop("waiting", []))
-    return document
+    report = importer.import_paths(paths, copy=copy, progress=progress.update)
+    progress.finish()
+    return report.to_json()
 
 
 def _post_import_steps(ctx: Context) -> list:

@@ -16,6 +16,7 @@ class ProgressLine:
         self._last_draw = 0.0
 
     def start(self, label: str, total: int) -> None:
+        self.finish()  # the previous file's line, if one was drawn
         self.label, self.total, self.started = label, total, time.monotonic()
 
     def update(self, done: int, total: int) -> None:

@@ -37,7 +37,7 @@ from modeld.ingest.place import (
     same_device,
 )
 from modeld.ingest.quarantine import quarantine_file
-from modeld.ingest.units import ImportUnit, UnitFile, plan_units
+from modeld.ingest.units import ImportUnit, Problem, UnitFile, plan_units
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
@@ -112,15 +112,18 @@ class ImportReport:
                 self.waiting.append({"path": path, "reason": reason})
 
     def to_json(self) -> dict[str, Any]:
-        document: dict[str, Any] = {
+        """The contract's `import --json` document.
+
+        A report answers a one-off import (the CLI, or `import` through the
+        daemon), which has no later retry: what is still waiting has failed
+        for now, with its reason. Watched files never make a report.
+        """
+        return {
             "imported": self.imported,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
-            "failed": self.failed,
+            "failed": self.failed + self.waiting,
         }
-        if self.waiting:
-            document["waiting"] = self.waiting
-        return document
 
 
 class ImportCancelled(Exception):
@@ -153,15 +156,19 @@ class Importer:
     # -- entry points -----------------------------------------------------
 
     def import_paths(
-        self, paths: Iterable[Path], *, copy: bool, boundary: Path | None = None
+        self,
+        paths: Iterable[Path],
+        *,
+        copy: bool,
+        boundary: Path | None = None,
+        progress: ProgressSink | None = None,
     ) -> ImportReport:
         report = ImportReport()
         units, problems = plan_units([Path(p) for p in paths], boundary=boundary)
         for problem in problems:
-            outcome_type = Waiting if problem.retry else Failed
-            report.add(self._emit(outcome_type(str(problem.path), problem.reason)))
+            report.add(self._emit(problem_outcome(problem)))
         for unit in units:
-            report.add(self.import_unit(unit, copy=copy))
+            report.add(self.import_unit(unit, copy=copy, progress=progress))
         return report
 
     def import_unit(
@@ -374,6 +381,11 @@ class Importer:
             case Waiting(path=path, reason=reason):
                 log.info("waiting: %s: %s", path, reason)
         return outcome
+
+
+def problem_outcome(problem: Problem) -> Outcome:
+    """A unit that could not even be planned: waiting (it may resolve itself) or failed."""
+    return (Waiting if problem.retry else Failed)(str(problem.path), problem.reason)
 
 
 def recover(config: Config) -> list[str]:
