@@ -37,7 +37,7 @@ from modeld.ingest.place import (
     same_device,
 )
 from modeld.ingest.quarantine import quarantine_file
-from modeld.ingest.units import ImportUnit, Problem, UnitFile, plan_units
+from modeld.ingest.units import ImportUnit, Problem, plan_units
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
@@ -281,7 +281,7 @@ class Importer:
         model_id = unit_id(unit, digests)
         with self._commit_lock:
             existing = index.get_model(model_id)
-            if existing is None and len(_weights(unit)) == 1:
+            if existing is None and len(unit.weights) == 1:
                 existing = index.find_by_content(primary.blake3)
             if existing is not None:
                 return self._discard_duplicate(unit, digests, existing, entry)
@@ -413,10 +413,6 @@ def recover(config: Config) -> list[str]:
     return messages
 
 
-def _weights(unit: ImportUnit) -> list[UnitFile]:
-    return [f for f in unit.files if f.role == "weights"] or list(unit.files)
-
-
 def unit_id(unit: ImportUnit, digests: dict[str, Digests]) -> str:
     """A model's id: its weights' content, so the same model gets the same id anywhere.
 
@@ -425,7 +421,7 @@ def unit_id(unit: ImportUnit, digests: dict[str, Digests]) -> str:
     its UNet with another but has its own VAE is a different model.
     Companions (previews, configs) do not change the id.
     """
-    weights = sorted(digests[f.name].blake3 for f in _weights(unit))
+    weights = sorted(digests[f.name].blake3 for f in unit.weights)
     if len(weights) == 1:
         return weights[0][:ID_LENGTH]
     return blake3.blake3("\n".join(weights).encode()).hexdigest()[:ID_LENGTH]

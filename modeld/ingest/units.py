@@ -58,16 +58,26 @@ class ImportUnit:
     kind: str  # file | sharded | diffusers
     name: str  # the human name of the model, from the file or folder
     files: tuple[UnitFile, ...]
+    # chosen once, at planning: after a move import the sources are gone and
+    # their sizes could no longer tell which file is the primary
+    primary: UnitFile = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "primary", self._choose_primary())
 
     @property
-    def primary(self) -> UnitFile:
+    def weights(self) -> list[UnitFile]:
+        """The weights files (or every file, for a unit without any)."""
+        return [f for f in self.files if f.role == "weights"] or list(self.files)
+
+    def _choose_primary(self) -> UnitFile:
         """The largest weights file: its hashes identify the model.
 
         In a diffusers folder, the largest file of the denoiser (unet/,
         transformer/): text encoders and VAEs are shared between models, the
         denoiser is what makes this one itself.
         """
-        weights = [f for f in self.files if f.role == "weights"] or list(self.files)
+        weights = self.weights
         if self.kind == "diffusers":
             denoiser = [f for f in weights if f.name.split("/", 1)[0] in DENOISER_FOLDERS]
             weights = denoiser or weights

@@ -258,3 +258,22 @@ def test_a_duplicate_keeps_its_unique_companion_at_the_source(importer, config, 
     assert len(report.duplicates) == 1
     assert not again.exists()  # its bytes are in the library, verified
     assert preview.exists()  # unique: never deleted
+
+
+def test_a_moved_shard_set_is_identified_by_the_same_primary_as_a_copied_one(config, index, home):
+    """The primary file is chosen at planning: after a move its source sizes are gone."""
+    moved_dir, copied_dir = home / "moved", home / "copied"
+    for folder in (moved_dir, copied_dir):
+        folder.mkdir()
+        modelfiles.make_shard_set(folder, "llm", 2)
+    biggest = max(copied_dir.glob("llm-*.safetensors"), key=lambda p: p.stat().st_size)
+    importer = Importer(config)
+    copied = importer.import_paths([copied_dir], copy=True).imported[0]
+    for model in ModelRecord.select():
+        from modeld.library.index import remove_model
+
+        remove_model(model.model_id)
+    moved = importer.import_paths([moved_dir], copy=False).imported[0]
+    assert moved["id"] == copied["id"]
+    assert moved["sha256"] == copied["sha256"]
+    assert copied["sha256"] == hashlib.sha256(biggest.read_bytes()).hexdigest()
