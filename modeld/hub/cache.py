@@ -16,7 +16,7 @@ from collections.abc import Callable
 from peewee import CharField, FloatField, TextField
 
 from modeld.hub.lookup import CONFIRMED, MISS, LookupOutcome, Suggestion
-from modeld.library.db import IndexModel, database, register_tables
+from modeld.library.db import IndexModel, register_tables
 
 
 class HubCacheEntry(IndexModel):
@@ -62,10 +62,3 @@ class HubCache:
 
     def forget(self, sha256: str) -> None:
         HubCacheEntry.delete().where(HubCacheEntry.sha256 == sha256.lower()).execute()
-
-
-def ensure_tables() -> None:
-    """Create the hub tables if the index was opened before this module was imported."""
-    from modeld.hub.state import HubLookupRecord
-
-    database.create_tables([HubCacheEntry, HubLookupRecord], safe=True)

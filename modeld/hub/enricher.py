@@ -31,7 +31,7 @@ from typing import Any
 
 from modeld.config import Config
 from modeld.hub import state as lookup_state
-from modeld.hub.cache import HubCache, ensure_tables
+from modeld.hub.cache import HubCache
 from modeld.hub.card import card_summary
 from modeld.hub.client import (
     HubClient,
@@ -118,7 +118,6 @@ class HubEnricher:
 
     def start(self) -> None:
         """Start the worker thread (the index must be open)."""
-        ensure_tables()
         if self._thread is not None:
             return
         self._stop.clear()
@@ -199,7 +198,6 @@ class HubEnricher:
         """
         if reason := self.disabled_reason():
             raise HubDisabled(reason)
-        ensure_tables()
         if model_ids is None:
             query = ModelRecord.select(ModelRecord.model_id).order_by(ModelRecord.imported_at)
             if not refresh:

@@ -115,10 +115,17 @@ _TABLES: list[type[Model]] = [ModelRecord, FileRecord, ModelSearch, StateEntry]
 
 
 def register_tables(*models: type[Model]) -> None:
-    """Components with their own tables register them here, at import time."""
+    """Components with their own tables register them here, at import time.
+
+    `open_index` creates every registered table; a component imported after
+    the index was opened (the CLI and daemon import them lazily) gets its
+    tables created right away.
+    """
     for model in models:
         if model not in _TABLES:
             _TABLES.append(model)
+    if database.obj is not None and not database.is_closed():
+        database.create_tables(list(models), safe=True)
 
 
 PRAGMAS = {

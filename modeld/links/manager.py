@@ -52,7 +52,6 @@ class LinkManager:
         self._lock = threading.RLock()
         self._sites: dict[str, AppSite] = {}
         self._sites_for_library: Library | None = None
-        registry.ensure_table()
 
     # -- reading ------------------------------------------------------------------
 

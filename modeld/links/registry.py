@@ -57,11 +57,6 @@ ORPHANS_KEY = "links.orphaned"
 _CHUNK = 400  # stays under SQLite's bound-parameter limit
 
 
-def ensure_table() -> None:
-    """Create the table when the index was opened before this module was imported."""
-    database.create_tables([LinkRecord], safe=True)
-
-
 def chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
