@@ -6,7 +6,7 @@ Reply:    {"ok": true, "result": {...}}  or  {"ok": false, "error": "one line"}
 `{"v": 1, "cmd": "subscribe"}` is answered with {"ok": true, "result": {}} and
 then a stream of event lines, one JSON object each, until the client closes:
     {"event": "<kind>", "time": <unix>, ...fields}
-Event kinds (EVENT_KINDS) and their fields:
+Event kinds and their fields:
     state            state: running | paused
     import_started   path, total
     progress         path, done, total        (throttled to a few a second)
@@ -27,22 +27,6 @@ from typing import Any
 
 VERSION = 1
 MAX_LINE = 1024 * 1024  # requests and replies above this are refused
-SOCKET_NAME = "modeld.sock"
-
-COMMANDS = ("status", "import", "pause", "resume", "links_check", "links_repair", "subscribe")
-EVENT_KINDS = (
-    "state",
-    "import_started",
-    "progress",
-    "imported",
-    "duplicate",
-    "quarantined",
-    "failed",
-    "links_repaired",
-    "hub",
-    "hub_match",
-    "library",
-)
 
 
 class ProtocolError(Exception):

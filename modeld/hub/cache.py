@@ -59,6 +59,3 @@ class HubCache:
             suggestions=json.dumps([s.as_dict() for s in outcome.suggestions]),
             checked_at=self._now(),
         ).on_conflict_replace().execute()
-
-    def forget(self, sha256: str) -> None:
-        HubCacheEntry.delete().where(HubCacheEntry.sha256 == sha256.lower()).execute()

@@ -123,7 +123,6 @@ class RepoInfo:
     downloads: int | None = None
     author: str | None = None
     library_name: str | None = None
-    gated: Any = None
 
 
 def _quiet_huggingface_hub() -> None:
@@ -405,7 +404,6 @@ def _repo_info(info: Any) -> RepoInfo:
         downloads=info.downloads,
         author=info.author,
         library_name=info.library_name,
-        gated=info.gated,
     )
 
 

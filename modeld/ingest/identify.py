@@ -406,13 +406,6 @@ LORA_MARKERS = (
     ".lora_mid.",
     ".diff_b",
 )
-DENOISER_PREFIXES = (
-    "model.diffusion_model.",
-    "diffusion_model.",
-    "model.",
-    "unet.",
-    "transformer.",
-)
 
 
 def _tensor_kind(f: Facts, extra: dict[str, Any]) -> tuple[Label, Label]:

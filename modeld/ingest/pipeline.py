@@ -41,7 +41,6 @@ from modeld.ingest.units import ImportUnit, Problem, plan_units
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
-    is_internal,
     library_available,
     staging_dir,
 )
@@ -187,7 +186,7 @@ class Importer:
         source = str(unit.source)
         if not library_available(self.root):
             return Waiting(source, f"library is offline ({self.root})")
-        if any(is_internal(self.root, f.path) or _inside(self.root, f.path) for f in unit.files):
+        if any(_inside(self.root, f.path) for f in unit.files):
             return Failed(source, "source is inside the library")
 
         vanished = [f.path for f in unit.files if not os.path.lexists(f.path)]

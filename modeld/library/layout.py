@@ -15,10 +15,6 @@ INTERNAL_DIR = ".modeld"
 MARKER_NAME = "library.json"
 
 
-def internal_dir(root: Path) -> Path:
-    return root / INTERNAL_DIR
-
-
 def staging_dir(root: Path) -> Path:
     """Temp files live inside the library so the final rename never crosses devices."""
     return root / INTERNAL_DIR / "staging"
@@ -88,10 +84,3 @@ def choose_model_folder(root: Path, model_type: str, family: str, name: str, key
     except FileNotFoundError:
         taken = set()
     return parent / unique_component(safe_component(name), taken, key)
-
-
-def is_internal(root: Path, path: Path) -> bool:
-    try:
-        return path.relative_to(root).parts[:1] == (INTERNAL_DIR,)
-    except ValueError:
-        return False

@@ -115,10 +115,6 @@ class Plan:
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def written_files(self) -> list[WriteFile]:
-        return [a for a in self.actions if isinstance(a, WriteFile)]
-
 
 @dataclass(frozen=True)
 class CommandResult:

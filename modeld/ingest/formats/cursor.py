@@ -17,7 +17,6 @@ from modeld.ingest.formats import Malformed
 WINDOW = 1 << 20
 
 _U8 = struct.Struct("<B")
-_U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 
@@ -60,9 +59,6 @@ class Cursor:
 
     def u8(self, purpose: str) -> int:
         return _U8.unpack(self.take(1, purpose))[0]
-
-    def u16(self, purpose: str) -> int:
-        return _U16.unpack(self.take(2, purpose))[0]
 
     def u32(self, purpose: str) -> int:
         return _U32.unpack(self.take(4, purpose))[0]
