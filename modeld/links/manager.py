@@ -249,10 +249,11 @@ class LinkManager:
     def _ensure(
         self, lp: LinkPass, model: LibraryModel, rows_by_app: dict[str, list[LinkRecord]]
     ) -> None:
+        sites = [site for site in lp.sites.values() if not site.error and site.online]
+        if not sites:
+            return  # no app to link into: no overrides.json to open either
         overrides = read_overrides(Path(lp.library.root) / model.rel_path)
-        for site in lp.sites.values():
-            if site.error or not site.online:
-                continue
+        for site in sites:
             decision = decide(overrides, site.name, site.app.kind, site.version)
             ensure_model(lp, site, model, rows_by_app.get(site.name, []), decision)
 
