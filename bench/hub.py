@@ -65,7 +65,7 @@ def run(mode: str, files: int, hub: FakeHub | None, watch: float) -> tuple[float
         if mode != "disabled":
             enricher = HubEnricher(config)
             enricher.start()
-            hooks.append(lambda meta, folder: enricher.enqueue(meta.id))
+            hooks.append(lambda meta, details: enricher.enqueue(meta.id, details))
         importer = Importer(config, after_import=hooks)
         seen_before = len(hub.requests) if hub else 0
         started = time.perf_counter()

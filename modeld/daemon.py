@@ -129,9 +129,10 @@ class Daemon:
 
         self.links = self._make_links()
         self.hub = self._make_hub()
-        after_import = [lambda meta, folder: self.links.sync_model(meta.id)]
+        after_import = [lambda meta, details: self.links.sync_model(meta.id)]
         if self.hub is not None:
-            after_import.append(lambda meta, folder: self.hub.enqueue(meta.id))
+            # the parsed header goes along, so enrichment does not read the file again
+            after_import.append(lambda meta, details: self.hub.enqueue(meta.id, details))
         self.importer = Importer(config, on_event=self.events.publish, after_import=after_import)
 
         self.queues = DeviceQueues(config.queues, run=self._run_job)

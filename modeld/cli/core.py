@@ -109,7 +109,7 @@ def _post_import_steps(ctx: Context) -> list:
     from modeld.links import LinkManager
 
     manager = LinkManager(ctx.config)
-    return [lambda meta, folder: manager.sync_model(meta.id)]
+    return [lambda meta, details: manager.sync_model(meta.id)]
 
 
 def _print_import_report(report: dict[str, Any]) -> None:

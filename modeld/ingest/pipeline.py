@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,7 @@ class Importer:
         config: Config,
         *,
         on_event: Callable[[dict[str, Any]], None] | None = None,
-        after_import: Iterable[Callable[[ModelMeta, Path], None]] = (),
+        after_import: Iterable[Callable[[ModelMeta, Mapping[str, Any]], None]] = (),
     ):
         self.config = config
         self.root = config.library_root
@@ -325,7 +325,7 @@ class Importer:
         entry.finish()
         for hook in self.after_import:
             try:
-                hook(meta, folder)
+                hook(meta, sniffed.details)
             except Exception:  # a hook (links, hub) must never undo an import
                 log.exception("post-import step failed for %s", meta.id)
         return Imported(str(unit.source), meta.model_object(folder))

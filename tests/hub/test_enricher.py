@@ -55,7 +55,7 @@ class Setup:
         self.events: list[dict] = []
         self.enricher = HubEnricher(config, on_event=self.events.append, policy=policy)
         self.importer = Importer(
-            config, after_import=[lambda meta, folder: self.enricher.enqueue(meta.id)]
+            config, after_import=[lambda meta, details: self.enricher.enqueue(meta.id, details)]
         )
         self.config = config
 
