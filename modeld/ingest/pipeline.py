@@ -23,6 +23,7 @@ from typing import Any
 
 import blake3
 
+from modeld.atomic import fsync_dir
 from modeld.config import Config
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
@@ -44,7 +45,7 @@ from modeld.library.layout import (
     library_available,
     staging_dir,
 )
-from modeld.library.metadata import FileEntry, ModelMeta, fsync_dir, read_metadata, write_metadata
+from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from modeld.atomic import atomic_write_json, fsync_dir
 from modeld.ingest.naming import safe_component
-from modeld.library.metadata import atomic_write_json, fsync_dir
 
 RECORD_SUFFIX = ".quarantine.json"
 

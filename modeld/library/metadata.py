@@ -9,12 +9,12 @@ label came from, and any keys other components add (kept on round-trip).
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modeld.atomic import atomic_write_json
 from modeld.library.layout import METADATA_NAME
 
 SCHEMA = 1
@@ -130,28 +130,6 @@ class ModelMeta:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"invalid metadata: {exc!r}") from exc
-
-
-def atomic_write_json(path: Path, document: Any) -> None:
-    """Temp file, fsync, rename, fsync the folder: a reader sees old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_metadata(folder: Path, meta: ModelMeta, located_in: Path | None = None) -> None:

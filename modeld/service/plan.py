@@ -14,10 +14,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from modeld.atomic import atomic_write_bytes
 
 RECORD_NAME = "service-install.json"
 RECORD_VERSION = 1
@@ -193,7 +194,8 @@ def _apply_one(action: Action, runner: Runner) -> Outcome:
             result = runner(action.argv)
             return Outcome(action, result.returncode == 0, result.output)
         if isinstance(action, WriteFile):
-            write_atomically(action.path, action.content, action.mode)
+            action.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(action.path, action.content, action.mode)
         elif isinstance(action, MakeDir):
             action.path.mkdir(parents=True, exist_ok=True)
         elif isinstance(action, RemoveFile):
@@ -208,22 +210,6 @@ def _apply_one(action: Action, runner: Runner) -> Outcome:
     except OSError as exc:
         return Outcome(action, False, f"{exc.strerror or exc}: {getattr(exc, 'filename', '')}")
     return Outcome(action, True)
-
-
-def write_atomically(path: Path, content: bytes, mode: int) -> None:
-    """Write via a temp file + rename, so a crash never leaves half a unit file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
