@@ -122,16 +122,11 @@ def facts_of(unit: ImportUnit, sniffed: Sniffed) -> Facts:
     tensors: Sequence[Tensor] = details.get("tensors", ())
     names = tuple(t[0] for t in tensors) or tuple(details.get("names", ()))
     shapes = {t[0]: tuple(t[2]) for t in tensors}
-    dtypes: Counter[str] = Counter()
-    for _name, dtype, shape in tensors:
-        dtypes[dtype] += math.prod(shape)
-    for dtype, count in details.get("storages", {}).items():
-        dtypes[dtype] += count  # a count of 0 still records that the dtype is there
     return Facts(
         format=sniffed.format,
         names=names,
         shapes=shapes,
-        dtypes=dict(dtypes),
+        dtypes=_dtype_counts(tensors, details.get("storages", {})),
         metadata=details.get("metadata") or {},
         kv=details.get("kv") or {},
         config=details.get("config") or {},
@@ -154,15 +149,14 @@ def identify(unit: ImportUnit, sniffed: Sniffed) -> Identity:
         # precision follows the denoiser, not the text encoders around it
         denoiser = _denoiser_tensors(sniffed.details)
         if denoiser:
-            dtypes: Counter[str] = Counter()
-            for _n, dtype, shape in denoiser:
-                dtypes[dtype] += math.prod(shape)
-            facts = _with_dtypes(facts, dict(dtypes))
+            facts = replace(facts, dtypes=_dtype_counts(denoiser))
     else:
         model_type, family = _tensor_kind(facts, extra)
         if model_type.value == "checkpoint":
             # an fp8 checkpoint often carries its VAE and text encoders in bf16
-            facts = _with_dtypes(facts, _dtypes_under(sniffed.details, "model.diffusion_model."))
+            unet = [t for t in sniffed.details.get("tensors", ()) if t[0].startswith(UNET_PREFIX)]
+            # a pickle's storages cannot be split by tensor, so they all count
+            facts = replace(facts, dtypes=_dtype_counts(unet, sniffed.details.get("storages", {})))
     if model_type.value == "unknown":
         model_type = _type_from_name(facts) or model_type
     if family.value == "unknown":
@@ -182,18 +176,19 @@ def identify(unit: ImportUnit, sniffed: Sniffed) -> Identity:
     )
 
 
-def _dtypes_under(details: Mapping[str, Any], prefix: str) -> dict[str, int]:
+UNET_PREFIX = "model.diffusion_model."
+
+
+def _dtype_counts(
+    tensors: Iterable[Tensor], storages: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """Elements per dtype; a pickle's storage counts add in (0 still records the dtype)."""
     dtypes: Counter[str] = Counter()
-    for name, dtype, shape in details.get("tensors", ()):
-        if name.startswith(prefix):
-            dtypes[dtype] += math.prod(shape)
-    for dtype, count in details.get("storages", {}).items():
-        dtypes[dtype] += count  # a pickle's storages cannot be split by tensor
+    for _name, dtype, shape in tensors:
+        dtypes[dtype] += math.prod(shape)
+    for dtype, count in (storages or {}).items():
+        dtypes[dtype] += count
     return dict(dtypes)
-
-
-def _with_dtypes(facts: Facts, dtypes: dict[str, int]) -> Facts:
-    return replace(facts, dtypes=dtypes)
 
 
 # -- GGUF -------------------------------------------------------------------------
