@@ -189,11 +189,16 @@ def test_everything_is_enriched_after_the_hub_returns(online: FakeHub, library: 
         models = [wired.import_file(path) for path in files]
         assert wait_until(lambda: wired.enricher.status()["state"] == "offline")
         online.up()
-        # no one calls retry_pending: the enricher tries again when the cool-down ends
-        assert wait_until(lambda: all(wired.metadata(m).hub for m in models))
+        # no one calls retry_pending: the enricher tries again when the cool-down ends.
+        # hub_match is emitted after metadata.json is written, so wait for the events.
+        ids = {m["id"] for m in models}
+
+        def matched() -> set[str]:
+            return {e["id"] for e in wired.events if e["event"] == "hub_match"}
+
+        assert wait_until(lambda: matched() == ids), matched()
+        assert all(wired.metadata(m).hub for m in models)
         assert [e["state"] for e in wired.events if e["event"] == "hub"] == ["offline", "online"]
-        matched = {e["id"] for e in wired.events if e["event"] == "hub_match"}
-        assert matched == {m["id"] for m in models}
         assert wired.enricher.status()["state"] == "online"
         assert all(wired.metadata(m).extra["hub_lookup"]["state"] == "done" for m in models)
     finally:
@@ -403,8 +408,10 @@ def test_a_confirmed_repo_card_becomes_the_searchable_description(
     )
     model = setup.import_file(path)
     setup.enricher.start()
-    assert wait_until(lambda: (setup.metadata(model).hub or {}).get("confirmed"))
+    # hub_match comes last, after metadata.json and the index row are written
+    assert wait_until(lambda: any(e["event"] == "hub_match" for e in setup.events))
     meta = setup.metadata(model)
+    assert meta.hub["confirmed"]
     assert meta.description.startswith("Carded XL paints watercolour landscapes")
     assert [r.name for r in search("watercolour")] == [model["name"]]
     card_requests = [r for r in online.requests if r.path.endswith("/README.md")]
