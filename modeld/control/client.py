@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +61,23 @@ def call(socket_path: Path, cmd: str, timeout: float | None = 30.0, **arguments:
     raise DaemonError("the daemon closed the connection without a reply")
 
 
-def subscribe(socket_path: Path, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-    """Yield event objects until the daemon goes away (then the iterator ends)."""
+@dataclass
+class Subscription:
+    """An open event stream. `status` was taken after the stream began, so the
+    events that follow bring it up to date and nothing falls in between."""
+
+    status: dict[str, Any]
+    events: Iterator[dict[str, Any]]  # ends when the daemon goes away
+
+
+@contextmanager
+def subscribe(socket_path: Path, timeout: float | None = None) -> Iterator[Subscription]:
+    """Open an event stream; `timeout` bounds the connection and the first reply only."""
     with _connect(socket_path, timeout) as sock:
         sock.sendall(encode(request("subscribe")))
         lines = _lines(sock)
         first = next(lines, None)
         if first is None or not first.get("ok"):
             raise DaemonError(str((first or {}).get("error", "subscription refused")))
-        yield from lines
+        sock.settimeout(None)  # events may be minutes apart
+        yield Subscription(status=first["result"]["status"], events=lines)

@@ -3,8 +3,10 @@
 Request:  {"v": 1, "cmd": "<name>", ...arguments}
 Reply:    {"ok": true, "result": {...}}  or  {"ok": false, "error": "one line"}
 
-`{"v": 1, "cmd": "subscribe"}` is answered with {"ok": true, "result": {}} and
-then a stream of event lines, one JSON object each, until the client closes:
+`{"v": 1, "cmd": "subscribe"}` is answered with {"ok": true, "result": {"status": {...}}},
+the `status` reply taken after the subscription began (so no change falls between
+the two), and then a stream of event lines, one JSON object each, until the
+client closes:
     {"event": "<kind>", "time": <unix>, ...fields}
 Event kinds and their fields:
     state            state: running | paused

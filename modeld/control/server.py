@@ -2,8 +2,8 @@
 
 Security is the file system's: the state dir is 0700 and the socket 0600,
 and on Linux the peer's uid is checked as well (SO_PEERCRED). Each
-connection gets a thread; a `subscribe` connection then receives the event
-stream until it closes.
+connection gets a thread; a `subscribe` connection gets a status snapshot and
+then the event stream until it closes.
 """
 
 from __future__ import annotations
@@ -169,10 +169,13 @@ class ControlServer:
             return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
     def _stream_events(self, conn: socket.socket) -> None:
-        conn.settimeout(None)
-        conn.sendall(encode({"ok": True, "result": {}}))
+        # registered before the snapshot is taken: a change between the two arrives as an event
         subscription = self.events.subscribe()
         try:
+            status_handler = self.handlers.get("status")
+            snapshot = status_handler({"v": VERSION, "cmd": "status"}) if status_handler else {}
+            conn.settimeout(None)
+            conn.sendall(encode({"ok": True, "result": {"status": snapshot}}))
             while not self._stopping.is_set():
                 try:
                     event = subscription.get(timeout=0.5)

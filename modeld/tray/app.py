@@ -46,8 +46,6 @@ log = logging.getLogger(__name__)
 ICON_SIZE = 64
 TICK_SECONDS = 0.25
 REFRESH_DEBOUNCE_SECONDS = 0.3
-# a refresh shortly after subscribing catches what changed between the status and the subscription
-REFRESH_AFTER_CONNECT_SECONDS = 1.0
 STATUS_TIMEOUT = 5.0
 ACTION_TIMEOUT = 600.0  # a link check over a big library takes a while
 TRAY_HOST_POLL_SECONDS = 0.25
@@ -125,7 +123,6 @@ class TrayApp:
         self.render_lock = threading.Lock()
         self.stopping = threading.Event()
         self.refresh_wanted = threading.Event()
-        self.refresh_at: float | None = None
         self._shown: tuple[Any, ...] | None = None
         self._shown_menu: tuple[MenuEntry, ...] | None = None
         self._pystray = pystray
@@ -175,46 +172,38 @@ class TrayApp:
         attempt = 0
         while not self.stopping.is_set():
             try:
-                status = call(self.socket_path, "status", timeout=STATUS_TIMEOUT)
+                with subscribe(self.socket_path, timeout=STATUS_TIMEOUT) as subscription:
+                    if attempt:
+                        log.info("connected to the daemon")
+                    attempt = 0
+                    with self.lock:
+                        self.model.apply_status(subscription.status, self.clock())
+                    self._render()
+                    for event in subscription.events:
+                        with self.lock:
+                            if self.model.apply_event(event, self.clock()):
+                                self.refresh_wanted.set()
+                        self._render()
+                        if self.stopping.is_set():
+                            return
+                log.info("lost the daemon; reconnecting")
             except _CONNECTION_ERRORS as exc:
+                if attempt == 0:
+                    log.info("daemon not reachable (%s); retrying", exc)
                 delay = retry_delay(attempt)
                 attempt += 1
-                if attempt == 1:
-                    log.info("daemon not reachable (%s); retrying", exc)
                 now = self.clock()
                 with self.lock:
                     self.model.disconnected(now, now + delay)
                 self._render()
                 self.stopping.wait(delay)
-                continue
-            if attempt:
-                log.info("connected to the daemon")
-            attempt = 0
-            with self.lock:
-                self.model.apply_status(status, self.clock())
-            self.refresh_at = self.clock() + REFRESH_AFTER_CONNECT_SECONDS
-            self._render()
-            try:
-                for event in subscribe(self.socket_path):
-                    with self.lock:
-                        if self.model.apply_event(event, self.clock()):
-                            self.refresh_wanted.set()
-                    self._render()
-                    if self.stopping.is_set():
-                        return
-            except _CONNECTION_ERRORS as exc:
-                log.debug("subscription ended: %s", exc)
-            log.info("lost the daemon; reconnecting")
 
     def _housekeeping(self) -> None:
         last_refresh = 0.0
         while not self.stopping.wait(TICK_SECONDS):
             now = self.clock()
-            due_after_connect = self.refresh_at is not None and now >= self.refresh_at
-            debounced = now - last_refresh >= REFRESH_DEBOUNCE_SECONDS
-            if (self.refresh_wanted.is_set() and debounced) or due_after_connect:
+            if self.refresh_wanted.is_set() and now - last_refresh >= REFRESH_DEBOUNCE_SECONDS:
                 self.refresh_wanted.clear()
-                self.refresh_at = None
                 last_refresh = now
                 self._refresh_status()
             with self.lock:
