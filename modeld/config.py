@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,16 +213,17 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
     apps = []
     for item in doc.array_of_tables("app"):
         item.only("name", "kind", "path", "link", "on_conflict", "version", "folders")
-        name = item.string("name", None)
-        if not name:
-            raise ConfigError(f"{item.key('name')}: required")
+        kind = item.string("kind", "comfyui") or "comfyui"
+        name = item.string("name", None) or kind  # one app of a kind needs no label
         if any(app.name == name for app in apps):
-            raise ConfigError(f"{item.key('name')}: duplicate app name {name!r}")
+            raise ConfigError(
+                f"{item.key('name')}: duplicate app name {name!r} (give each [[app]] its own name)"
+            )
         folders = item.table("folders")
         apps.append(
             AppConfig(
                 name=name,
-                kind=item.string("kind", "comfyui") or "comfyui",
+                kind=kind,
                 path=item.required_path("path"),
                 link=item.choice("link", "auto", LINK_MODES),
                 on_conflict=item.choice("on_conflict", "suffix", CONFLICT_POLICIES),
@@ -280,6 +281,36 @@ def config_as_dict(config: Config) -> dict[str, Any]:
     return plain(config)
 
 
+_HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?")
+
+
+def key_line(lines: Sequence[str], table: str, key: str) -> int | None:
+    """The line a user should look at for `key` of `table` ("" for the top level,
+    "hub", "queues.readers", "app[1]", "app[1].folders"): the key's own line, else
+    the table's header (a required key that is missing), else None.
+
+    tomllib keeps no positions, so this re-reads the text: good enough for the
+    plain layouts people write, and a wrong guess only costs a line number.
+    """
+    wanted = re.sub(r"\[(\d+)\]", "", table)
+    occurrence = int(match.group(1)) if (match := re.search(r"\[(\d+)\]", table)) else 0
+    assignment = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    seen: dict[str, int] = {}
+    inside, header_line = not table, None
+    for number, line in enumerate(lines, start=1):
+        if header := _HEADER.match(line):
+            name = re.sub(r"[\s\"']", "", header.group(1))
+            if line.lstrip().startswith("[["):
+                seen[name] = seen.get(name, -1) + 1
+            # a sub-table ([app.folders]) belongs to the latest [[app]]
+            inside = name == wanted and seen.get(name.split(".")[0], 0) == occurrence
+            if inside:
+                header_line = number
+        elif inside and assignment.match(line):
+            return number
+    return header_line
+
+
 class _Table:
     """A TOML table with a dotted name, so every error can say which key is wrong."""
 
@@ -304,18 +335,8 @@ class _Table:
         return f"{self.source}:{self._line_of(key)}: {dotted}"
 
     def _line_of(self, key: str) -> str:
-        # tomllib keeps no positions; the first assignment of this key after
-        # its table header is the line a user needs to look at.
-        header = self.name.split("[")[0].split(".")[0] if self.name else ""
-        pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=")
-        in_table = not header
-        for number, line in enumerate(self.lines, start=1):
-            stripped = line.strip()
-            if stripped.startswith("["):
-                in_table = stripped.strip("[]").strip().split(".")[0] == header
-            elif in_table and pattern.match(line):
-                return f"line {number}"
-        return "?"
+        number = key_line(self.lines, self.name, key)
+        return f"line {number}" if number else "?"
 
     def __iter__(self):
         return iter(list(self.data))

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from modeld.config import ConfigError, load_config, parse_config
+from modeld.config import ConfigError, key_line, load_config, parse_config
 
 
 def test_no_file_means_builtin_defaults(monkeypatch, tmp_path):
@@ -42,7 +42,15 @@ def test_named_file_must_exist(tmp_path):
         ('[[watch]]\npath = "/x"\nmode = "moove"\n', r"line 3: watch\[0\]\.mode: expected one of"),
         ("[hub]\nenabled = 3\n", r"line 2: hub\.enabled: expected true or false"),
         ("[library]\nrooot = 1\n", r"library\.rooot: unknown key"),
-        ('[[app]]\nname = "c"\n', r"app\[0\]\.path: required"),
+        ('[[app]]\nname = "c"\n', r"line 1: app\[0\]\.path: required"),
+        (
+            '[[app]]\npath = "/a"\n\n[[app]]\npath = "/b"\n',
+            r"line 4: app\[1\]\.name: duplicate app name 'comfyui' \(give each",
+        ),
+        (
+            '[[watch]]\npath = "/a"\nmode = "copy"\n\n[[watch]]\npath = "/b"\nmode = "moove"\n',
+            r"line 7: watch\[1\]\.mode: expected one of",
+        ),
         ("[daemon]\nrescan_minutes = -1\n", r"daemon\.rescan_minutes: must be at least"),
         ("[library\n", "invalid TOML"),
     ],
@@ -65,3 +73,49 @@ def test_env_vars_in_paths_are_expanded(monkeypatch):
     monkeypatch.setenv("MODELS_DISK", "/mnt/disk")
     config = parse_config({"library": {"root": "$MODELS_DISK/lib"}}, source=None)
     assert config.library_root == Path("/mnt/disk/lib")
+
+
+CONFIG_TEXT = """\
+[library]
+root = "/lib"
+
+[[app]]
+name = "a"
+path = "/a"
+
+[app.folders]
+lora = "loras/x"
+
+[[app]]
+name = "b"
+'path' = "/b"
+
+[ queues . readers ]
+ssd = 4
+"""
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "line"),
+    [
+        ("library", "root", 2),
+        ("app[0]", "path", 6),
+        ("app[0].folders", "lora", 9),
+        ("app[1]", "path", 13),
+        ("app[1]", "kind", 11),  # missing: the table's header
+        ("app[1].folders", "lora", None),  # the second app has no such table
+        ("queues.readers", "ssd", 16),
+        ("hub", "enabled", None),
+        ("", "library", None),
+    ],
+)
+def test_errors_point_at_the_right_line(table, key, line):
+    assert key_line(CONFIG_TEXT.splitlines(), table, key) == line
+
+
+def test_an_app_without_a_name_is_named_after_its_kind():
+    config = parse_config({"app": [{"kind": "lmstudio", "path": "/lms"}, {"path": "/c"}]}, None)
+    assert [(app.name, app.kind) for app in config.apps] == [
+        ("lmstudio", "lmstudio"),
+        ("comfyui", "comfyui"),
+    ]
