@@ -278,46 +278,23 @@ class Importer:
         entry: journal_ops.JournalEntry,
     ) -> Outcome:
         primary = digests[unit.primary.name]
-        model_id = unit_id(unit, digests)
+        # described outside the lock: identification is pure, and imports on
+        # other drives should not queue behind it
+        meta = describe(unit, sniffed, digests)
         with self._commit_lock:
-            existing = index.get_model(model_id)
+            existing = index.get_model(meta.id)
             if existing is None and len(unit.weights) == 1:
                 existing = index.find_by_content(primary.blake3)
             if existing is not None:
                 return self._discard_duplicate(unit, digests, existing, entry)
 
-            identity = identify(unit, sniffed)
-            meta = ModelMeta(
-                id=model_id,
-                name=unit.name,
-                model_type=identity.model_type.value or "unknown",
-                family=identity.family.value or "unknown",
-                format=sniffed.format,
-                precision=identity.precision.value,
-                quant=identity.quant.value,
-                size=sum(d.size for d in digests.values()),
-                sha256=primary.sha256,
-                blake3=primary.blake3,
-                files=[
-                    FileEntry(
-                        name=_staged_name(f.name),
-                        size=digests[f.name].size,
-                        sha256=digests[f.name].sha256,
-                        blake3=digests[f.name].blake3,
-                        original_name=f.path.name,
-                    )
-                    for f in unit.files
-                ],
-                sources=[str(f.path) for f in unit.files],
-                labels=identity.labels(),
-            )
             folder = choose_model_folder(
                 self.root, meta.model_type, meta.family, unit.name, primary.blake3
             )
             # written in staging with the final paths, so it is whole before the rename
             write_metadata(staging, meta, located_in=folder)
             folder.parent.mkdir(parents=True, exist_ok=True)
-            entry.update(stage="placing", folder=str(folder), model_id=model_id)
+            entry.update(stage="placing", folder=str(folder), model_id=meta.id)
             os.rename(staging, folder)
             fsync_dir(folder.parent)
             index.upsert_model(self.root, folder, meta)
@@ -411,6 +388,36 @@ def recover(config: Config) -> list[str]:
     for message in messages:
         log.info("recovery: %s", message)
     return messages
+
+
+def describe(unit: ImportUnit, sniffed: Sniffed, digests: dict[str, Digests]) -> ModelMeta:
+    """The metadata of a hashed unit about to enter the library (pure)."""
+    primary = digests[unit.primary.name]
+    identity = identify(unit, sniffed)
+    return ModelMeta(
+        id=unit_id(unit, digests),
+        name=unit.name,
+        model_type=identity.model_type.value or "unknown",
+        family=identity.family.value or "unknown",
+        format=sniffed.format,
+        precision=identity.precision.value,
+        quant=identity.quant.value,
+        size=sum(d.size for d in digests.values()),
+        sha256=primary.sha256,
+        blake3=primary.blake3,
+        files=[
+            FileEntry(
+                name=_staged_name(f.name),
+                size=digests[f.name].size,
+                sha256=digests[f.name].sha256,
+                blake3=digests[f.name].blake3,
+                original_name=f.path.name,
+            )
+            for f in unit.files
+        ],
+        sources=[str(f.path) for f in unit.files],
+        labels=identity.labels(),
+    )
 
 
 def unit_id(unit: ImportUnit, digests: dict[str, Digests]) -> str:
