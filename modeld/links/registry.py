@@ -34,7 +34,7 @@ class LinkRecord(IndexModel):
     source = TextField()  # the target relative to the model folder ('' = the folder)
     kind = CharField()  # symlink | hardlink
     is_dir = BooleanField(default=False)
-    group = TextField(null=True)  # the per-model folder modeld made around it, if any
+    group = TextField(null=True, index=True)  # the per-model folder modeld made around it, if any
     blake3 = CharField(null=True, index=True)  # the file's (or a folder model's primary) hash
     size = BigIntegerField(null=True)
     status = CharField(default="ok", index=True)  # ok | broken | missing, as of the last look
