@@ -39,7 +39,6 @@ class AppKind:
     """Base class of app kinds; subclasses set `name` and override `default_folder`."""
 
     name: ClassVar[str]
-    summary: ClassVar[str]
     # folder names the kind's own table uses (the rest of what exists is "discovered")
     known_folders: ClassVar[frozenset[str]] = frozenset()
 

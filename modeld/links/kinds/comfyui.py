@@ -41,7 +41,6 @@ _VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
 
 class ComfyUI(AppKind):
     name = "comfyui"
-    summary = "ComfyUI: <path>/models/<checkpoints|loras|vae|...>/"
     known_folders = OWN_FOLDERS | {name for names in FOLDERS.values() for name in names}
 
     def models_dir(self, app_root: Path) -> Path:

@@ -14,7 +14,6 @@ from modeld.links.model import LibraryModel
 
 class FlatFolders(AppKind):
     name = "flat"
-    summary = "a folder per model type: <path>/<model_type>/"
 
     def default_folder(self, model: LibraryModel, available: Collection[str]) -> str | None:
         if model.model_type in ("", "unknown"):

@@ -19,7 +19,6 @@ FALLBACK_PUBLISHER = "modeld"
 
 class LMStudio(AppKind):
     name = "lmstudio"
-    summary = "LM Studio: <path>/<publisher>/<model>/<file>.gguf (GGUF only)"
 
     def default_folder(self, model: LibraryModel, available: Collection[str]) -> str | None:
         if model.format != "gguf":

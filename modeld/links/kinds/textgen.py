@@ -16,7 +16,6 @@ from modeld.links.model import LibraryModel
 
 class TextGenWebUI(AppKind):
     name = "textgen"
-    summary = "text-generation-webui: <path>/models/<file>.gguf or <path>/models/<model>/"
 
     def models_dir(self, app_root: Path) -> Path:
         return app_root / "models"
