@@ -28,7 +28,9 @@ Rules, in the order they apply:
   attach to the model whose stem they share. In a folder that is not the
   drop folder and holds exactly one model, every companion-type file
   (config.json, tokenizer files, README) goes with that model: it is the
-  model's own folder. A companion with no model is a Problem.
+  model's own folder. A file named on its own (the CLI's `import FILE`, or a
+  file in the drop folder itself) brings only the siblings named like it.
+  A companion with no model is a Problem.
 - A file planned on its own is planned with its folder as context (its shard
   set, its companions) but only its own unit is returned.
 """
@@ -245,7 +247,9 @@ class _Planner:
                     siblings = os.listdir(root.parent)
                 except OSError:  # an unlistable folder: the file is planned on its own
                     siblings = [root.name]
-                if root.parent == self.boundary:
+                if self.boundary is None or root.parent == self.boundary:
+                    # a file named on the command line often sits in a shared
+                    # folder (~/Downloads): only what is named like it comes along
                     siblings = _related(root.name, siblings)
                 self._plan_folder(root.parent, siblings, limit, only=root.name)
         else:

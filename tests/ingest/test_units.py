@@ -265,6 +265,42 @@ def test_a_model_given_alone_takes_its_companions_not_its_neighbours(tmp_path):
     assert files_of(unit) == {"a.safetensors": "weights", "a.png": "companion"}
 
 
+def test_a_file_named_on_the_command_line_leaves_its_folders_other_files(tmp_path):
+    # ~/Downloads with one model in it: a screenshot, notes and another model's
+    # preview are the user's own files, not the model's companions
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    modelfiles.lora(downloads / "style.safetensors")
+    (downloads / "style.preview.png").write_bytes(b"\x89PNG")
+    for stray in ("screenshot.png", "notes.md", "config.json", "other.preview.png"):
+        (downloads / stray).write_text("mine")
+    units, problems = plan(downloads / "style.safetensors")
+    assert problems == []
+    [unit] = units
+    assert files_of(unit) == {"style.safetensors": "weights", "style.preview.png": "companion"}
+
+    units, problems = plan(downloads / "other.preview.png")
+    assert units == []
+    [problem] = problems
+    assert "no model named like it" in problem.reason
+
+
+def test_a_folder_named_on_the_command_line_is_the_models_own(tmp_path):
+    folder = tmp_path / "Llama-3-8B"
+    folder.mkdir()
+    modelfiles.llm_safetensors(folder / "model.safetensors")
+    (folder / "config.json").write_text("{}")
+    (folder / "tokenizer.json").write_text("{}")
+    units, problems = plan(folder)
+    assert problems == []
+    [unit] = units
+    assert files_of(unit) == {
+        "model.safetensors": "weights",
+        "config.json": "companion",
+        "tokenizer.json": "companion",
+    }
+
+
 def test_primary_is_the_largest_weights_file(tmp_path):
     modelfiles.write_safetensors(tmp_path / "m-00001-of-00002.safetensors", {"a": ("F32", (4,))})
     modelfiles.write_safetensors(tmp_path / "m-00002-of-00002.safetensors", {"b": ("F32", (400,))})
