@@ -23,15 +23,19 @@ from tests.hub.conftest import write_hub_config
 from tests.hub.fakehub import FakeHub
 from tests.modelfiles import write_gguf, write_safetensors
 
+WAIT = 60.0  # only catches a hang: a loaded 2-core CI machine can be slow
+
+# Short retries and cool-downs; the HTTP timeout is long because it only stops a
+# hang (a 2 s one fired on a loaded machine and turned a lookup into a failure).
 FAST = HubPolicy(
-    timeout=2.0,
+    timeout=WAIT,
     retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02, max_retry_after=5),
     breaker_threshold=2,
     breaker_cooldown=60.0,
 )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -114,7 +118,7 @@ def test_imports_are_enriched_in_the_background(online: FakeHub, setup: Setup, d
 
     llm = setup.import_file(gguf)
     sdxl = setup.import_file(checkpoint)
-    assert setup.enricher.wait_idle(10)
+    assert setup.enricher.wait_idle(WAIT)
 
     for model, repo_id, found_via in (
         (llm, "acme/Tiny-Llama-1B-Chat-GGUF", "gguf_sibling"),
@@ -151,13 +155,13 @@ def test_hub_down_stops_calls_and_keeps_lookups_pending(online: FakeHub, setup: 
     online.down("reset")
     setup.enricher.start()
     models = [setup.import_file(sdxl_file(drop, f"Model-{i}")) for i in range(5)]
-    assert setup.enricher.wait_idle(10)
+    assert setup.enricher.wait_idle(WAIT)
 
     # two failed connections opened the circuit; the other lookups did not even try
     assert len(online.requests) == FAST.breaker_threshold
     for _ in range(3):
         assert setup.enricher.retry_pending() == 5
-        assert setup.enricher.wait_idle(10)
+        assert setup.enricher.wait_idle(WAIT)
     assert len(online.requests) == FAST.breaker_threshold
 
     status = setup.enricher.status()
@@ -173,7 +177,7 @@ def test_hub_down_stops_calls_and_keeps_lookups_pending(online: FakeHub, setup: 
 
 def test_everything_is_enriched_after_the_hub_returns(online: FakeHub, library: Config, drop):
     policy = HubPolicy(
-        timeout=2.0,
+        timeout=WAIT,
         retry=RetryPolicy(max_attempts=1, base_delay=0.01, max_delay=0.02),
         breaker_threshold=1,
         breaker_cooldown=0.3,
@@ -211,7 +215,7 @@ def test_offline_env_means_zero_requests(online: FakeHub, setup: Setup, drop, mo
     setup.enricher.start()
     model = setup.import_file(sdxl_file(drop, "Offline-Model"))
     assert setup.enricher.retry_pending() == 0
-    assert setup.enricher.wait_idle(5)
+    assert setup.enricher.wait_idle(WAIT)
     with pytest.raises(HubDisabled, match="HF_HUB_OFFLINE"):
         setup.enricher.lookup_now()
     assert setup.enricher.status() == {
@@ -233,7 +237,7 @@ def test_disabled_hub_means_zero_requests(online: FakeHub, home: Path, drop: Pat
         wired.enricher.start()
         wired.import_file(sdxl_file(drop, "Disabled-Model"))
         assert wired.enricher.retry_pending() == 0
-        assert wired.enricher.wait_idle(5)
+        assert wired.enricher.wait_idle(WAIT)
         with pytest.raises(HubDisabled, match=r"hub\.enabled = false"):
             wired.enricher.lookup_now()
         assert wired.enricher.status()["state"] == "disabled"
@@ -255,7 +259,7 @@ def test_models_imported_while_disabled_are_found_by_retry_pending(
     try:
         enricher.start()
         assert enricher.retry_pending() == 1
-        assert enricher.wait_idle(10)
+        assert enricher.wait_idle(WAIT)
         assert read_metadata(Path(model["path"])).hub["repo_id"] == "org/Late-Model"
         assert enricher.retry_pending() == 0  # done is done
     finally:
@@ -309,7 +313,7 @@ def test_token_is_never_written_or_logged(online: FakeHub, setup: Setup, drop, m
     online.fail_next(502)
     model = setup.import_file(path)
     setup.enricher.start()
-    assert setup.enricher.wait_idle(10)
+    assert setup.enricher.wait_idle(WAIT)
 
     assert setup.metadata(model).hub["repo_id"] == "org/Secret-Model"
     assert {r.headers.get("authorization") for r in online.requests} == {f"Bearer {token}"}
@@ -378,7 +382,7 @@ def test_header_details_handed_over_at_import_are_used(online: FakeHub, library:
         details = {"metadata": {"repo_id": "hinted/checkpoint"}, "tensors": [("w", "F16", (4,))]}
         enricher.enqueue(model["id"], details=details)
         enricher.start()
-        assert enricher.wait_idle(10)
+        assert enricher.wait_idle(WAIT)
         hub = read_metadata(Path(model["path"])).hub
         assert hub["repo_id"] == "hinted/checkpoint"
         assert hub["path"] == "weights/anon.safetensors"
