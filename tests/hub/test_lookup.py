@@ -36,7 +36,8 @@ def client(**overrides) -> HubClient:
     retry = overrides.pop(
         "retry", RetryPolicy(max_attempts=3, base_delay=0.02, max_delay=0.1, max_retry_after=5)
     )
-    policy = HubPolicy(timeout=overrides.pop("timeout", 3.0), retry=retry, **overrides)
+    # the HTTP timeout only stops a hang: 3 s could fire on a loaded CI machine
+    policy = HubPolicy(timeout=overrides.pop("timeout", 60.0), retry=retry, **overrides)
     return HubClient(policy=policy, clock=clock)
 
 
@@ -269,6 +270,9 @@ def test_a_hanging_server_times_out_and_stops_being_asked(online, tmp_path):
         outcome = look_up(hub_client, path)
         assert outcome.status == UNAVAILABLE
         assert "Timeout" in outcome.error
+        # the client gives up after 0.3 s whether or not the fake's handler thread
+        # has read the request yet: wait for it to be recorded, then count
+        assert online.wait_for_requests(2, timeout=60)
         assert len(online.requests) == 2
         assert look_up(hub_client, path).status == UNAVAILABLE
         assert len(online.requests) == 2
