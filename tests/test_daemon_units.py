@@ -44,7 +44,16 @@ def test_under_launchd_the_log_goes_to_a_file(tmp_path, monkeypatch):
     from modeld.cli.daemon import configure_daemon_logging
 
     monkeypatch.setenv("MODELD_SERVICE", "launchd")
-    saved = logging.getLogger().handlers[:]
+    # configure_daemon_logging changes process-wide state: the root handlers and
+    # level, and the levels of the noisy libraries' loggers. All of it is put back,
+    # or later tests would see INFO records on the root logger and the DEBUG logs
+    # of urllib3/httpx/watchdog silenced, depending on which test ran first.
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    saved_levels = {
+        name: logging.getLogger(name).level
+        for name in ("", "apscheduler", "watchdog", "httpx", "httpx2", "urllib3", "PIL")
+    }
     try:
         configure_daemon_logging(None, tmp_path, verbose=False)
         logging.getLogger("modeld.test").warning("hello file")
@@ -54,6 +63,8 @@ def test_under_launchd_the_log_goes_to_a_file(tmp_path, monkeypatch):
             handler.flush()
         assert "hello file" in (tmp_path / "modeld.log").read_text()
     finally:
-        for handler in logging.getLogger().handlers:
+        for handler in root.handlers:
             handler.close()
-        logging.getLogger().handlers[:] = saved
+        root.handlers[:] = saved
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
