@@ -154,6 +154,15 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def is_weights_name(name: str) -> bool:
+    return PurePosixPath(name.lower()).suffix in WEIGHT_EXTENSIONS
+
+
+def is_generic_stem(stem: str) -> bool:
+    """'model', 'pytorch_model', ...: names that say nothing about the model."""
+    return stem.lower() in GENERIC_STEMS
+
+
 def is_companion_name(name: str) -> bool:
     lower = name.lower()
     if lower.endswith(INDEX_SUFFIX) or lower.endswith(".onnx.data"):
@@ -309,8 +318,7 @@ class _Planner:
             if reason:
                 self.problem(folder, f"diffusers folder {folder.name}: {rel}: {reason}")
                 return
-            suffix = path.suffix.lower()
-            role = "weights" if suffix in WEIGHT_EXTENSIONS else "companion"
+            role = "weights" if is_weights_name(rel) else "companion"
             files.append(UnitFile(path, rel, role))
         if not any(f.role == "weights" for f in files):
             self.problem(folder, "diffusers folder without any weights file (yet)", retry=True)
@@ -485,7 +493,7 @@ class _Planner:
         self.units.append(ImportUnit(group.kind, self._unit_name(folder, group.stem), tuple(files)))
 
     def _unit_name(self, folder: Path, stem: str) -> str:
-        if stem.lower() in GENERIC_STEMS and folder != self.boundary:
+        if is_generic_stem(stem) and folder != self.boundary:
             return folder.name
         return stem
 

@@ -12,6 +12,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from modeld.ingest.units import is_weights_name
 from modeld.library.db import FileRecord, ModelRecord
 
 FOLDER_FORMATS = frozenset({"diffusers"})
@@ -23,6 +24,11 @@ class ModelFile:
     rel: str  # relative to the model folder, '/'-separated
     size: int
     blake3: str
+
+    @property
+    def is_weights(self) -> bool:
+        """Weights rather than a companion (preview, config, .civitai.info)."""
+        return is_weights_name(self.rel)
 
 
 @dataclass(frozen=True)

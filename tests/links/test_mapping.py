@@ -124,6 +124,28 @@ def test_standard_placements_group_multi_file_models():
     ]
 
 
+def test_one_weights_file_links_as_itself_with_its_own_sidecars_beside_it():
+    files = ("x.safetensors", "x.preview.png", "x.civitai.info", "README.md", "config.json")
+    placements = KINDS["comfyui"].placements(model(files=files), "loras")
+    assert placements == [
+        Placement("x.safetensors", "loras", "x.safetensors"),
+        Placement("x.preview.png", "loras", "x.preview.png"),
+        Placement("x.civitai.info", "loras", "x.civitai.info"),
+    ]
+    # the weights' link is the same with or without the preview
+    alone = KINDS["comfyui"].placements(model(files=("x.safetensors",)), "loras")
+    assert alone == placements[:1]
+
+
+def test_a_generically_named_file_links_in_a_folder_named_after_the_model():
+    files = ("model.safetensors", "config.json")
+    placements = KINDS["comfyui"].placements(model("checkpoint", files=files), "checkpoints")
+    assert [(p.entry, p.inner) for p in placements] == [
+        ("x", "model.safetensors"),
+        ("x", "config.json"),
+    ]
+
+
 def test_lmstudio_uses_publisher_and_model_and_takes_only_gguf():
     kind = get_kind("LMStudio")
     gguf = model(

@@ -134,6 +134,33 @@ def test_sharded_model_is_linked_whole_under_its_shard_names(lconfig, comfy):
         assert (group / name).resolve() == (model.folder / name).resolve()
 
 
+def test_a_preview_is_linked_beside_its_model_and_a_late_one_moves_nothing(lconfig, comfy):
+    def write(folder: Path) -> None:
+        modelfiles.lora(folder / "ink.safetensors")
+        (folder / "ink.preview.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        (folder / "notes.txt").write_text("the model's own folder, not for the app")
+
+    model = add_model(lconfig, "ink", "lora", write=write)
+    LinkManager(lconfig).sync_model(model.id)
+    loras = comfy / "models" / "loras"
+    assert sorted(os.listdir(loras)) == ["ink.preview.png", "ink.safetensors"]
+    for name in ("ink.safetensors", "ink.preview.png"):
+        assert (loras / name).resolve() == (model.folder / name).resolve()
+
+    # a preview added later joins the model; the weights' link stays as it was
+    plain = add_model(lconfig, "plain", "lora")
+    manager = LinkManager(lconfig)
+    manager.sync_model(plain.id)
+    weights_link = loras / "plain.safetensors"
+    before = os.readlink(weights_link)
+    (plain.folder / "plain.preview.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    plain = add_model(lconfig, "plain", "lora")  # re-indexed with the preview
+    report = manager.sync_model(plain.id)
+    assert report["created"] == 1 and report["removed"] == 0
+    assert os.readlink(weights_link) == before
+    assert (loras / "plain.preview.png").resolve() == (plain.folder / "plain.preview.png").resolve()
+
+
 def test_diffusers_pipeline_is_linked_as_one_folder(lconfig, comfy):
     model = add_model(
         lconfig,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from modeld.ingest.units import is_generic_stem
 from modeld.links.model import LibraryModel
 
 
@@ -63,13 +64,26 @@ class AppKind:
 
 
 def standard_placements(model: LibraryModel, folder: str) -> list[Placement]:
-    """One file as itself; several files together in a folder named after the model;
-    a diffusers pipeline as one folder link."""
+    """One weights file as itself, with the sidecars named after it (previews,
+    .civitai.info) beside it, where ComfyUI's preview extensions look; several
+    weights files, or one with a name like `model.safetensors`, together in a
+    folder named after the model; a diffusers pipeline as one folder link.
+
+    A model's link name never depends on whether a preview came with it, so a
+    workflow that names `x.safetensors` keeps working when one arrives later.
+    """
     if model.is_folder_model:
         return [Placement(model.folder_root, folder, model.folder_name, is_dir=True)]
-    if len(model.files) == 1:
-        only = model.files[0].rel
-        return [Placement(only, folder, posixpath.basename(only))]
+    weights = [f.rel for f in model.files if f.is_weights]
+    stem = posixpath.basename(weights[0]).rsplit(".", 1)[0] if weights else ""
+    if len(weights) == 1 and not is_generic_stem(stem):
+        [only] = weights
+        beside = [
+            f.rel
+            for f in model.files
+            if f.rel != only and "/" not in f.rel and f.rel.startswith(f"{stem}.")
+        ]
+        return [Placement(rel, folder, posixpath.basename(rel)) for rel in [only, *beside]]
     return [Placement(f.rel, folder, model.folder_name, inner=f.rel) for f in model.files]
 
 
