@@ -106,6 +106,7 @@ def test_ssd_runs_two_readers_never_three():
     assert all(job.wait(WAIT) for job in jobs)
     assert all(job.error is None for job in jobs)
     assert rec.max_running["ssd1"] == 2
+    queues.stop()
 
 
 def test_readers_come_from_config():
@@ -303,6 +304,7 @@ def test_health_is_false_when_a_worker_dies():
         if thread.name.startswith("modeld-queue-hdd1"):
             thread.join(WAIT)
     assert not queues.health()
+    queues.stop()
 
 
 def test_idle_pools_retire_their_threads_and_leave_the_status():
