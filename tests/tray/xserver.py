@@ -58,11 +58,19 @@ class XServer:
 
 
 def start_xvfb(log_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Xvfb on a free display number, which it reports through -displayfd."""
+    """Xvfb on a free display number, which it reports through -displayfd.
+
+    -noreset: by default an X server resets when its last client disconnects, and
+    refuses connections while it does. pystray's import opens and closes a
+    connection, and `modeld tray` opens the next one at once: with no panel
+    connected (a desktop session always has some client), that one raced the
+    reset and got "Connection reset by peer".
+    """
     xvfb = require("Xvfb", "xvfb")
     read_fd, write_fd = os.pipe()
+    command = [xvfb, "-displayfd", str(write_fd), "-screen", "0", "320x120x24"]
     process = subprocess.Popen(
-        [xvfb, "-displayfd", str(write_fd), "-screen", "0", "320x120x24", "-nolisten", "tcp"],
+        [*command, "-nolisten", "tcp", "-noreset"],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=open(log_dir / "xvfb.log", "wb"),  # noqa: SIM115  (lives as long as Xvfb)
