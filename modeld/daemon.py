@@ -137,8 +137,7 @@ class Daemon:
 
         self.queues = DeviceQueues(config.queues, run=self._run_job)
         self.queues.start()
-        self.control = ControlServer(config.socket_path, self._handlers(), self.events)
-        self.control.start()
+        # built before the control socket answers: `status` reports on it
         self.watch = WatchService(
             config.watches,
             on_ready=self._on_ready,
@@ -148,6 +147,8 @@ class Daemon:
             # a library, quarantine or state dir inside a drop folder is not a drop
             exclude=[config.library_root, config.quarantine_dir, config.daemon.state_dir],
         )
+        self.control = ControlServer(config.socket_path, self._handlers(), self.events)
+        self.control.start()
         self.watch.start()
         if self.hub is not None:
             self.hub.start()
