@@ -31,8 +31,9 @@ class FakeCommands:
 
     def add(self, name: str, exit_code: int = 0) -> None:
         script = self.folder / name
+        # -I: a fast start (no site-packages), far inside the sender's 5 s timeout
         script.write_text(
-            f"#!{sys.executable}\n"
+            f"#!{sys.executable} -I\n"
             "import json, sys\n"
             f"with open({str(self.folder / (name + '.log'))!r}, 'a') as log:\n"
             "    log.write(json.dumps(sys.argv[1:]) + '\\n')\n"

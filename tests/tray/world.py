@@ -31,8 +31,10 @@ class World:
         self.bin.mkdir()
         self.notifications_log = root / "notify-send.log"
         fake = self.bin / "notify-send"
+        # -I skips site-packages: the tray gives notify-send 5 s, and a loaded CI
+        # machine should not spend them importing the venv's .pth hooks
         fake.write_text(
-            f"#!{sys.executable}\nimport json, sys\n"
+            f"#!{sys.executable} -I\nimport json, sys\n"
             f"with open({str(self.notifications_log)!r}, 'a') as log:\n"
             "    log.write(json.dumps(sys.argv[1:]) + '\\n')\n"
         )
