@@ -526,11 +526,15 @@ class _Planner:
 
 def _related(name: str, siblings: list[str]) -> list[str]:
     """The siblings that can belong with `name` in a drop folder: its shards and
-    companions all start with its base name. A burst of a thousand unrelated
-    files then costs each file a filter, not a thousand-file plan."""
+    companions all start with its base name, then a separator (`big.json`,
+    `big-00002-of-00003.gguf`; not `bigger.json`, someone else's file). A burst
+    of a thousand unrelated files then costs each file a filter, not a
+    thousand-file plan."""
     match = SHARD.match(name)
     base = match["base"] if match else name.split(".", 1)[0]
-    return [s for s in siblings if s.startswith(base)]
+    return [
+        s for s in siblings if s.startswith(base) and not s[len(base) : len(base) + 1].isalnum()
+    ]
 
 
 def _walk_all(folder: Path) -> Iterator[Path]:
