@@ -32,9 +32,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         actions, "uninstall", cmd_uninstall, "stop the service and remove what install wrote"
     )
     p.add_argument("--dry-run", action="store_true", help="print what would be removed and run")
-    add_command(
+    p = add_command(
         actions, "status", cmd_status, "the service manager's view and the daemon's own status"
     )
+    # the contract gives every service action --dry-run; status changes nothing, so it is a no-op
+    p.add_argument("--dry-run", action="store_true", help="accepted; status never changes anything")
 
 
 # Seams for tests: the host and the command runner. Tests replace them where

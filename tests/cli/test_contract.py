@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 from tests import modelfiles
@@ -20,3 +22,20 @@ def test_a_named_file_leaves_a_sibling_that_only_shares_a_prefix(cli, drop):
     assert not any(p.name.startswith("bigimport") for p in Path(imported["path"]).iterdir())
     assert (drop / "bigimport.json").read_text() == "{}"
     assert sorted(p.name for p in drop.iterdir()) == ["bigimport.json"]
+
+
+def test_service_status_accepts_dry_run(cli, home):
+    """`modeld service install|uninstall|status [--dry-run]`: status takes it too (a no-op)."""
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "xdg-config"),
+        "XDG_STATE_HOME": str(home / "xdg-state"),
+    }
+    plain = cli.run("service", "status", "--json", check=False, env=env)
+    dry = cli.run("service", "status", "--dry-run", "--json", check=False, env=env)
+    assert "Traceback" not in dry.stderr
+    assert dry.returncode == plain.returncode == 3  # no daemon runs
+    document = json.loads(dry.stdout)
+    assert document["installed"] is False and document["daemon"] is None
+    assert sorted(document) == sorted(json.loads(plain.stdout))
