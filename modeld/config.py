@@ -54,7 +54,7 @@ class AppConfig:
 @dataclass(frozen=True)
 class DaemonConfig:
     state_dir: Path
-    log_file: Path | None
+    log_file: Path  # rotated; journald or a terminal get the same lines on stderr
     rescan_minutes: float = 15.0
     settle_seconds: float = 2.0
     truncated_grace_minutes: float = 30.0
@@ -177,7 +177,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
     )
     daemon_config = DaemonConfig(
         state_dir=state_dir,
-        log_file=daemon.path("log_file"),
+        log_file=daemon.path("log_file") or state_dir / "modeld.log",
         rescan_minutes=daemon.number("rescan_minutes", 15.0, minimum=0.05),
         settle_seconds=daemon.number("settle_seconds", 2.0, minimum=0.0),
         truncated_grace_minutes=daemon.number("truncated_grace_minutes", 30.0, minimum=0.0),

@@ -119,3 +119,10 @@ def test_an_app_without_a_name_is_named_after_its_kind():
         ("lmstudio", "lmstudio"),
         ("comfyui", "comfyui"),
     ]
+
+
+def test_the_log_file_defaults_to_the_state_dir_and_can_be_moved():
+    default = parse_config({"daemon": {"state_dir": "/st"}}, None)
+    assert default.daemon.log_file == Path("/st/modeld.log")
+    moved = parse_config({"daemon": {"state_dir": "/st", "log_file": "/var/log/m.log"}}, None)
+    assert moved.daemon.log_file == Path("/var/log/m.log")

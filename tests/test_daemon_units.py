@@ -1,5 +1,7 @@
 """Small pure parts of the daemon."""
 
+import pytest
+
 from modeld.daemon import prune_empty_folders
 from modeld.scheduler import STARTUP_DELAY, first_run
 
@@ -38,33 +40,57 @@ def test_journald_lines_all_carry_the_priority():
     assert formatter.format(record) == "<3>modeld: boom\n<3>second line"
 
 
-def test_under_launchd_the_log_goes_to_a_file(tmp_path, monkeypatch):
+@pytest.fixture
+def restored_logging():
+    """configure_daemon_logging changes process-wide state: the root handlers and
+    level, and the levels of the noisy libraries' loggers. All of it is put back,
+    or later tests would see INFO records on the root logger and the DEBUG logs
+    of urllib3/httpx/watchdog silenced, depending on which test ran first."""
     import logging
 
-    from modeld.cli.daemon import configure_daemon_logging
-
-    monkeypatch.setenv("MODELD_SERVICE", "launchd")
-    # configure_daemon_logging changes process-wide state: the root handlers and
-    # level, and the levels of the noisy libraries' loggers. All of it is put back,
-    # or later tests would see INFO records on the root logger and the DEBUG logs
-    # of urllib3/httpx/watchdog silenced, depending on which test ran first.
     root = logging.getLogger()
     saved = root.handlers[:]
     saved_levels = {
         name: logging.getLogger(name).level
         for name in ("", "apscheduler", "watchdog", "httpx", "httpx2", "urllib3", "PIL")
     }
-    try:
-        configure_daemon_logging(None, tmp_path, verbose=False)
-        logging.getLogger("modeld.test").warning("hello file")
-        handlers = logging.getLogger().handlers
-        assert not any(type(h) is logging.StreamHandler for h in handlers)
-        for handler in handlers:
-            handler.flush()
-        assert "hello file" in (tmp_path / "modeld.log").read_text()
-    finally:
-        for handler in root.handlers:
-            handler.close()
-        root.handlers[:] = saved
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
+    yield root
+    for handler in root.handlers:
+        handler.close()
+    root.handlers[:] = saved
+    for name, level in saved_levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def _log_and_flush(root, message: str) -> None:
+    import logging
+
+    logging.getLogger("modeld.test").warning(message)
+    for handler in root.handlers:
+        handler.flush()
+
+
+def test_the_log_goes_to_stderr_and_a_file_in_the_state_dir(
+    tmp_path, monkeypatch, capfd, restored_logging
+):
+    from modeld.cli.daemon import configure_daemon_logging
+
+    monkeypatch.delenv("MODELD_SERVICE", raising=False)
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    monkeypatch.delenv("INVOCATION_ID", raising=False)
+    configure_daemon_logging(tmp_path / "modeld.log", verbose=False)
+    _log_and_flush(restored_logging, "hello both")
+    assert "hello both" in (tmp_path / "modeld.log").read_text()
+    assert "WARNING modeld.test: hello both" in capfd.readouterr().err
+
+
+def test_under_launchd_the_log_goes_to_the_file_only(tmp_path, monkeypatch, restored_logging):
+    import logging
+
+    from modeld.cli.daemon import configure_daemon_logging
+
+    monkeypatch.setenv("MODELD_SERVICE", "launchd")
+    configure_daemon_logging(tmp_path / "modeld.log", verbose=False)
+    _log_and_flush(restored_logging, "hello file")
+    assert not any(type(h) is logging.StreamHandler for h in restored_logging.handlers)
+    assert "hello file" in (tmp_path / "modeld.log").read_text()

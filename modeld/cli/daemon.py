@@ -7,6 +7,7 @@ import logging
 import logging.handlers
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from modeld.cli.context import (
@@ -37,18 +38,17 @@ class JournaldFormatter(logging.Formatter):
         return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
 
 
-def configure_daemon_logging(log_file, state_dir, verbose: bool) -> None:
-    """stderr for journald (or a terminal); a rotating file where stderr is not read.
+def configure_daemon_logging(log_file: Path, verbose: bool) -> None:
+    """A rotating file (`log_file`, default `<state_dir>/modeld.log`) that is always
+    there to attach to a bug report, plus stderr for journald or a terminal.
 
-    Under launchd stderr goes to a file nobody rotates, kept for crash output:
-    there the log goes to `<state_dir>/modeld.log` instead (unless log_file says).
+    Under launchd stderr goes to a file nobody rotates, kept for crash output,
+    so there the log goes to the rotating file only.
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    if os.environ.get("MODELD_SERVICE") == "launchd":
-        log_file = log_file or state_dir / "modeld.log"
-    else:
+    if os.environ.get("MODELD_SERVICE") != "launchd":
         stderr = logging.StreamHandler(sys.stderr)
         if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
             stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
@@ -59,25 +59,22 @@ def configure_daemon_logging(log_file, state_dir, verbose: bool) -> None:
                 )
             )
         root.addHandler(stderr)
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=10 * 1024 * 1024, backupCount=3
-        )
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=10 * 1024 * 1024, backupCount=3
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("apscheduler", "watchdog", "httpx", "httpx2", "urllib3", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
-    import logging.handlers  # noqa: F401  (RotatingFileHandler)
-
     from modeld.control.server import SocketInUse
     from modeld.daemon import AlreadyRunning, Daemon
 
-    configure_daemon_logging(ctx.config.daemon.log_file, ctx.config.daemon.state_dir, args.verbose)
+    configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)
     try:
         return Daemon(ctx.config).run()
     except (AlreadyRunning, SocketInUse) as exc:

@@ -129,6 +129,9 @@ def test_sigterm_exits_zero_and_cleans_up(daemon_factory, home):
     assert time.monotonic() - started < BOUND
     assert not (home / "state" / "modeld.sock").exists()
     assert daemon.cli("status", check=False).returncode == 3
+    # the rotated log in the state dir holds what stderr showed
+    log = (home / "state" / "modeld.log").read_text()
+    assert "modeld ready" in log and "modeld stopped" in log
 
 
 def test_pause_holds_the_queue_and_resume_releases_it(daemon_factory, home):
