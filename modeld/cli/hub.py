@@ -16,9 +16,13 @@ def register(subparsers) -> None:
         "run Hugging Face enrichment now",
         description="Find each model's Hugging Face repo from local clues; confirm by sha256.",
     )
-    target = lookup.add_mutually_exclusive_group(required=True)
+    target = lookup.add_mutually_exclusive_group()
     target.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model (id or prefix)")
-    target.add_argument("--all", action="store_true", help="every model without a confirmed match")
+    target.add_argument(
+        "--all",
+        action="store_true",
+        help="every model without a confirmed match (the default when no MODEL_ID is given)",
+    )
     lookup.add_argument(
         "--refresh", action="store_true", help="ignore cached answers and existing matches"
     )

@@ -368,8 +368,10 @@ def test_cli_hub_lookup_reports_disabled_and_unreachable(online: FakeHub, librar
     result = cli.run("hub", "lookup", "--all", check=False, env=offline)
     assert result.returncode == 1
     assert "disabled" in result.stderr and "HF_HUB_OFFLINE" in result.stderr
-    usage = cli.run("hub", "lookup", check=False, env=offline)
-    assert usage.returncode == 2
+    bare = cli.run("hub", "lookup", check=False, env=offline)  # the same as --all
+    assert bare.returncode == 1 and "HF_HUB_OFFLINE" in bare.stderr
+    both = cli.run("hub", "lookup", "abcd", "--all", check=False, env=offline)
+    assert both.returncode == 2
 
 
 def test_header_details_handed_over_at_import_are_used(online: FakeHub, library: Config, drop):
