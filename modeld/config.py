@@ -284,6 +284,20 @@ def config_as_dict(config: Config) -> dict[str, Any]:
 _HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?")
 
 
+def locate(config: Config, table: str, key: str) -> str:
+    """`<file>:line N: table.key`, for a value found wrong after loading
+    (by a component that owns the list of what is valid)."""
+    dotted = f"{table}.{key}"
+    if config.source is None:
+        return dotted
+    try:
+        lines = config.source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    number = key_line(lines, table, key)
+    return f"{config.source}:{f'line {number}' if number else '?'}: {dotted}"
+
+
 def key_line(lines: Sequence[str], table: str, key: str) -> int | None:
     """The line a user should look at for `key` of `table` ("" for the top level,
     "hub", "queues.readers", "app[1]", "app[1].folders"): the key's own line, else

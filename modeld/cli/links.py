@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from modeld.cli.context import EXIT_FAILURE, Context, add_command, add_group, print_json
+from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, add_group, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.config import ConfigError
     from modeld.links import LinkManager
+    from modeld.links.kinds import check_kinds
 
+    try:
+        check_kinds(ctx.config)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from exc
     ctx.open_index()
     manager = LinkManager(ctx.config)
     run = {"sync": manager.sync_all, "check": manager.check, "repair": manager.repair}

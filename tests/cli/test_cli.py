@@ -177,3 +177,19 @@ def test_permission_denied_is_a_specific_failure_and_the_source_stays(cli, drop)
         assert cli.json("list") == []
     finally:
         subprocess.run(["chattr", "-i", str(secret)], check=False)
+
+
+def test_an_unknown_app_kind_stops_run_and_links_with_the_line_named(home: Path):
+    from tests.conftest import Cli, write_config
+
+    config = write_config(home, f'\n[[app]]\nkind = "comfyiu"\npath = "{home / "ComfyUI"}"\n')
+    cli = Cli(config)
+    line = config.read_text().splitlines().index('kind = "comfyiu"') + 1
+    for args in (("run",), ("links", "sync"), ("links", "check")):
+        result = cli.run(*args, check=False)
+        assert result.returncode == 1, args
+        assert result.stderr.strip() == (
+            f"modeld: {config}:line {line}: app[0].kind: unknown app kind 'comfyiu' "
+            "(known: comfyui, flat, lmstudio, textgen)"
+        )
+    assert cli.run("list").returncode == 0  # reading the library still works
