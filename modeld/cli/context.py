@@ -60,6 +60,19 @@ class Context:
                 ) from exc
         return self._db
 
+    def require_model(self, text: str):
+        """The model a user named (id, id prefix or exact name), or a one-line error."""
+        from modeld.library.index import AmbiguousModel, find_model
+
+        self.open_index()
+        try:
+            record = find_model(text)
+        except AmbiguousModel as exc:
+            raise CliError(f"{exc}; give more of the id") from exc
+        if record is None:
+            raise CliError(f"no model with id or name {text!r} (see `modeld list`)")
+        return record
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()

@@ -28,19 +28,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_command(subparsers, "list", cmd_list, "every model")
 
     p = add_command(subparsers, "show", cmd_show, "one model, with its links")
-    p.add_argument("model_id", metavar="MODEL_ID")
+    p.add_argument("model_id", metavar="MODEL_ID", help="an id, an id prefix, or the exact name")
 
     p = add_command(
         subparsers, "remove", cmd_remove, "remove a model: links, then files and records"
     )
-    p.add_argument("model_id", metavar="MODEL_ID")
+    p.add_argument("model_id", metavar="MODEL_ID", help="an id, an id prefix, or the exact name")
     p.add_argument("--yes", action="store_true", help="do not ask")
 
     p = add_command(subparsers, "scan", cmd_scan, "re-read the library into the index")
     p.add_argument("--deep", action="store_true", help="rebuild from every metadata.json")
 
     p = add_command(subparsers, "verify", cmd_verify, "re-hash files and report any that changed")
-    p.add_argument("model_id", nargs="?", metavar="MODEL_ID")
+    p.add_argument(
+        "model_id", nargs="?", metavar="MODEL_ID", help="an id, an id prefix, or the exact name"
+    )
 
     quarantine = add_group(subparsers, "quarantine", "files refused as dangerous")
     add_command(quarantine, "list", cmd_quarantine_list, "quarantined files and why")
@@ -178,16 +180,6 @@ def _human_size(size: int) -> str:
     return f"{value:.1f} TB"
 
 
-def _require_model(ctx: Context, model_id: str):
-    from modeld.library.index import get_model
-
-    ctx.open_index()
-    record = get_model(model_id)
-    if record is None:
-        raise CliError(f"no model with id {model_id!r} (see `modeld list`)")
-    return record
-
-
 def _links_for(ctx: Context, model_id: str) -> list[dict[str, Any]]:
     from modeld.links import LinkManager
 
@@ -198,7 +190,7 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.library.index import model_object
     from modeld.library.metadata import read_metadata
 
-    record = _require_model(ctx, args.model_id)
+    record = ctx.require_model(args.model_id)
     model = model_object(ctx.config.library_root, record)
     model["links"] = _links_for(ctx, record.model_id)
     folder = Path(model["path"])
@@ -247,7 +239,7 @@ def _hub_lines(model: dict[str, Any], meta) -> list[str]:
 def cmd_remove(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.library.index import remove_model
 
-    record = _require_model(ctx, args.model_id)
+    record = ctx.require_model(args.model_id)
     folder = ctx.config.library_root / record.rel_path
     if not args.yes:
         if not sys.stdin.isatty():
@@ -297,7 +289,7 @@ def cmd_verify(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.library.verify import verify_models
 
     if args.model_id:
-        records = [_require_model(ctx, args.model_id)]
+        records = [ctx.require_model(args.model_id)]
     else:
         ctx.open_index()
         records = list(ModelRecord.select())

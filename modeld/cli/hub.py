@@ -17,7 +17,12 @@ def register(subparsers) -> None:
         description="Find each model's Hugging Face repo from local clues; confirm by sha256.",
     )
     target = lookup.add_mutually_exclusive_group()
-    target.add_argument("model_id", nargs="?", metavar="MODEL_ID", help="one model (id or prefix)")
+    target.add_argument(
+        "model_id",
+        nargs="?",
+        metavar="MODEL_ID",
+        help="one model: an id, an id prefix, or the exact name",
+    )
     target.add_argument(
         "--all",
         action="store_true",
@@ -30,15 +35,11 @@ def register(subparsers) -> None:
 
 def run_lookup(args: argparse.Namespace, ctx) -> int:
     from modeld.hub.enricher import STATUS_FAILED, STATUS_PENDING, HubDisabled, HubEnricher
-    from modeld.library.index import get_model
 
     ctx.open_index()
     model_ids = None
     if args.model_id:
-        record = get_model(args.model_id)
-        if record is None:
-            raise CliError(f"no model with id {args.model_id!r}")
-        model_ids = [record.model_id]
+        model_ids = [ctx.require_model(args.model_id).model_id]
     elif args.refresh:
         from modeld.library.db import ModelRecord
 

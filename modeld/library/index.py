@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from peewee import fn
+
 from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database
 from modeld.library.metadata import ModelMeta
 
@@ -128,12 +130,45 @@ def find_file(blake3_hex: str) -> str | None:
 
 
 def get_model(model_id: str) -> ModelRecord | None:
-    """Exact id, or an unambiguous id prefix (as users type them)."""
-    record = ModelRecord.get_or_none(ModelRecord.model_id == model_id)
-    if record is not None or len(model_id) < 4:
+    return ModelRecord.get_or_none(ModelRecord.model_id == model_id)
+
+
+class AmbiguousModel(LookupError):
+    """What the user typed names several models."""
+
+    def __init__(self, text: str, candidates: list[ModelRecord]):
+        self.candidates = candidates
+        listed = ", ".join(f"{r.model_id} ({r.name})" for r in candidates[:5])
+        more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
+        super().__init__(f"{text!r} matches {len(candidates)} models: {listed}{more}")
+
+
+MIN_ID_PREFIX = 4  # shorter prefixes match too much to be meant
+
+
+def find_model(text: str) -> ModelRecord | None:
+    """A model as users name one: its id, an id prefix, or its exact name (any case).
+
+    Raises AmbiguousModel when a prefix or a name fits several models.
+    """
+    record = get_model(text)
+    if record is not None:
         return record
-    matches = list(ModelRecord.select().where(ModelRecord.model_id.startswith(model_id)).limit(2))
-    return matches[0] if len(matches) == 1 else None
+    if len(text) >= MIN_ID_PREFIX:
+        by_id = list(ModelRecord.select().where(ModelRecord.model_id.startswith(text)).limit(50))
+        if len(by_id) > 1:
+            raise AmbiguousModel(text, by_id)
+        if by_id:
+            return by_id[0]
+    by_name = list(
+        ModelRecord.select()
+        .where(fn.lower(ModelRecord.name) == text.lower())
+        .order_by(ModelRecord.model_id)
+        .limit(50)
+    )
+    if len(by_name) > 1:
+        raise AmbiguousModel(text, by_name)
+    return by_name[0] if by_name else None
 
 
 def model_object(root: Path, record: ModelRecord) -> dict[str, Any]:

@@ -40,6 +40,12 @@ def test_import_search_show_list_round_trip(cli, drop):
     assert shown["original_names"] == ["Llama-3-8B-Instruct.Q4_K_M.gguf"]
     human = cli.run("show", llm["id"]).stdout
     assert "Llama-3-8B-Instruct.Q4_K_M" in human and llm["sha256"] in human
+    assert cli.json("show", "detail_tweaker")["model_type"] == "lora"  # by its name
+    missing = cli.run("show", "no-such-model", check=False)
+    assert missing.returncode == 1
+    assert (
+        missing.stderr == "modeld: no model with id or name 'no-such-model' (see `modeld list`)\n"
+    )
 
 
 def test_copy_keeps_sources_and_reimport_is_a_duplicate(cli, drop):
