@@ -6,11 +6,14 @@ import argparse
 import json
 import shutil
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, add_group, print_json
 from modeld.cli.progress import ProgressLine
+from modeld.control.protocol import ProtocolError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +63,7 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     for path in paths:
         if not path.exists() and not path.is_symlink():
             raise CliError(f"no such file or folder: {path}")
-    report = _import_via_daemon(ctx, paths, copy=args.copy)
+    report = _import_via_daemon(ctx, paths, copy=args.copy, show_progress=not args.json)
     if report is None:
         report = _import_in_process(ctx, paths, copy=args.copy, show_progress=not args.json)
     if args.json:
@@ -70,21 +73,77 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_FAILURE if report["failed"] and not report["imported"] else 0
 
 
-def _import_via_daemon(ctx: Context, paths: list[Path], *, copy: bool) -> dict | None:
-    from modeld.control.client import DaemonError, DaemonNotRunning, call
+def _import_via_daemon(
+    ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool
+) -> dict | None:
+    """The daemon's report, or None when no daemon runs. Its progress events for
+    these paths draw the same progress line as an in-process import."""
+    from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
 
+    progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
     try:
-        return call(
-            ctx.config.socket_path,
-            "import",
-            timeout=None,
-            paths=[str(p) for p in paths],
-            copy=copy,
-        )
+        with subscribe(ctx.config.socket_path, timeout=10) as subscription:
+            if subscription.status.get("state") == "paused":
+                print(
+                    "modeld: the daemon is paused; this import starts after `modeld resume`",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            follower = _ProgressFollower(subscription.events, paths, progress)
+            follower.start()
+            try:
+                report = call(
+                    ctx.config.socket_path,
+                    "import",
+                    timeout=None,
+                    paths=[str(p) for p in paths],
+                    copy=copy,
+                )
+            finally:
+                follower.stop()
     except DaemonNotRunning:
         return None
     except DaemonError as exc:
         raise CliError(f"the daemon refused the import: {exc}") from exc
+    except (OSError, ProtocolError) as exc:
+        raise CliError(f"lost the daemon during the import: {exc}") from exc
+    return report
+
+
+class _ProgressFollower(threading.Thread):
+    """Draws the daemon's progress events for our paths until stopped."""
+
+    def __init__(self, events: Iterator[dict[str, Any]], paths: list[Path], line: ProgressLine):
+        super().__init__(name="import-progress", daemon=True)
+        self.events = events
+        self.prefixes = [str(p) for p in paths]
+        self.line = line
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def run(self) -> None:
+        try:
+            for event in self.events:
+                path = str(event.get("path", ""))
+                if not self._ours(path):
+                    continue
+                with self.lock:
+                    if self.stopped:
+                        return
+                    if event["event"] == "import_started":
+                        self.line.start(Path(path).name, event["total"])
+                    elif event["event"] == "progress":
+                        self.line.update(event["done"], event["total"])
+        except (OSError, ValueError, ProtocolError):
+            pass  # the stream closes when the import's reply is in
+
+    def _ours(self, path: str) -> bool:
+        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.prefixes)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopped = True
+            self.line.finish()
 
 
 def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool):

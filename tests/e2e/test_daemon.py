@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import stat
+import subprocess
 import time
 from pathlib import Path
 
@@ -158,6 +160,55 @@ def test_import_command_goes_through_the_running_daemon(daemon_factory, home):
     assert source.exists()
     assert daemon.status()["imported"] == 1  # counted by the daemon: it did the work
     assert daemon.stop() == 0
+
+
+def test_import_through_a_paused_daemon_says_so_and_shows_the_daemons_progress(
+    daemon_factory, home
+):
+    daemon = daemon_factory()
+    elsewhere = home / "elsewhere"
+    elsewhere.mkdir()
+    # 64 MiB of real safetensors (a sparse tail): long enough for progress events
+    source = modelfiles.write_safetensors(
+        elsewhere / "big.safetensors", {"w": ("F32", (16 * 1024 * 1024,))}
+    )
+    daemon.cli("pause")
+    # stderr on a terminal, as a person runs it: the progress line is drawn there only
+    controller, terminal = os.openpty()
+    try:
+        process = subprocess.Popen(
+            daemon.command("import", "--copy", str(source)),
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+        )
+        os.close(terminal)
+        notice = wait_until(lambda: _read_available(controller), what="the paused notice")
+        assert "the daemon is paused; this import starts after `modeld resume`" in notice
+        daemon.cli("resume")
+        stdout, _ = process.communicate(timeout=BOUND)
+        assert process.returncode == 0
+        assert stdout.startswith("imported")
+        drawn = _read_available(controller)
+    finally:
+        os.close(controller)
+    assert "big.safetensors" in drawn and "100.0%" in drawn
+    assert daemon.status()["imported"] == 1
+    assert daemon.stop() == 0
+
+
+def _read_available(fd: int) -> str:
+    """What the terminal has shown so far (never blocks)."""
+    chunks = []
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # the writer closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 def test_commands_needing_the_daemon_exit_3_without_one(daemon_factory):
