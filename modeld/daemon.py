@@ -27,6 +27,7 @@ from modeld.control.events import EventBus
 from modeld.control.server import ControlServer
 from modeld.ingest import ledger
 from modeld.ingest.pipeline import (
+    Attached,
     Duplicate,
     Failed,
     ImportCancelled,
@@ -360,6 +361,7 @@ class Daemon:
         if path.exists():
             kind = {
                 Imported: "imported",
+                Attached: "attached",
                 Duplicate: "duplicate",
                 Quarantined: "quarantined",
                 Failed: "failed",

@@ -13,6 +13,7 @@ Event kinds and their fields:
     import_started   path, total
     progress         path, done, total        (throttled to a few a second)
     imported         model (the contract's model object)
+    attached         path, id     (a late companion, e.g. a preview, joined model `id`)
     duplicate        path, id
     quarantined      path, reason
     failed           path, reason

@@ -25,6 +25,7 @@ import blake3
 
 from modeld.atomic import fsync_dir
 from modeld.config import Config
+from modeld.ingest import attach
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
 from modeld.ingest.hashing import Digests
@@ -59,6 +60,14 @@ class Imported:
 
 
 @dataclass(frozen=True)
+class Attached:
+    """A lone companion (a late preview) that joined the library model it is named after."""
+
+    path: str
+    model: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Duplicate:
     path: str
     id: str
@@ -84,7 +93,7 @@ class Waiting:
     reason: str
 
 
-Outcome = Imported | Duplicate | Quarantined | Failed | Waiting
+Outcome = Imported | Attached | Duplicate | Quarantined | Failed | Waiting
 
 ProgressSink = Callable[[int, int], None]
 """Called with (bytes done, bytes total) for the unit being imported."""
@@ -100,8 +109,8 @@ class ImportReport:
 
     def add(self, outcome: Outcome) -> None:
         match outcome:
-            case Imported(model=model):
-                self.imported.append(model)
+            case Imported(model=model) | Attached(model=model):
+                self.imported.append(model)  # the contract's model objects: the updated model
             case Duplicate(path=path, id=model_id):
                 self.duplicates.append({"path": path, "id": model_id})
             case Quarantined(path=path, reason=reason):
@@ -193,6 +202,8 @@ class Importer:
         vanished = [f.path for f in unit.files if not os.path.lexists(f.path)]
         if vanished:
             return Failed(source, f"source vanished: {vanished[0]}")
+        if unit.kind == "companion":
+            return self._attach(unit.source, copy=copy)
         inspected = inspect_unit(unit)
         if isinstance(inspected, Refused):
             return (Waiting if inspected.retry else Failed)(source, inspected.reason)
@@ -301,12 +312,31 @@ class Importer:
             entry.update(stage="committed")
         journal_ops.remove_moved_sources(entry.data)
         entry.finish()
+        self._after_import(meta, sniffed.details)
+        return Imported(str(unit.source), meta.model_object(folder))
+
+    def _after_import(self, meta: ModelMeta, details: Mapping[str, Any]) -> None:
         for hook in self.after_import:
             try:
-                hook(meta, sniffed.details)
+                hook(meta, details)
             except Exception:  # a hook (links, hub) must never undo an import
                 log.exception("post-import step failed for %s", meta.id)
-        return Imported(str(unit.source), meta.model_object(folder))
+
+    def _attach(self, source: Path, *, copy: bool) -> Outcome:
+        try:
+            owner = attach.find_owner(self.root, source.name)
+            with self._commit_lock:
+                meta, changed = attach.attach(self.root, self.journal, source, owner, copy=copy)
+        except attach.NoOwner as exc:
+            return Failed(str(source), str(exc))
+        except FileExistsError as exc:
+            return Failed(str(source), str(exc))
+        except OSError as exc:
+            return Failed(str(source), describe_os_error(exc, source))
+        if not changed:
+            return Duplicate(str(source), meta.id)
+        self._after_import(meta, {})
+        return Attached(str(source), meta.model_object(owner.folder))
 
     def _discard_duplicate(
         self,
@@ -348,6 +378,9 @@ class Importer:
         match outcome:
             case Imported(path=path, model=model):
                 self.on_event({"event": "imported", "path": path, "model": model})
+            case Attached(path=path, model=model):
+                log.info("attached %s to %s (%s)", path, model["id"], model["name"])
+                self.on_event({"event": "attached", "path": path, "id": model["id"]})
             case Duplicate(path=path, id=model_id):
                 self.on_event({"event": "duplicate", "path": path, "id": model_id})
             case Quarantined(path=path, reason=reason):

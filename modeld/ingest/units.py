@@ -30,7 +30,9 @@ Rules, in the order they apply:
   (config.json, tokenizer files, README) goes with that model: it is the
   model's own folder. A file named on its own (the CLI's `import FILE`, or a
   file in the drop folder itself) brings only the siblings named like it.
-  A companion with no model is a Problem.
+  A companion with no model beside it is a "companion" unit of its own: the
+  importer attaches it to the library model it is named after, if one is.
+  A name without an extension (README, LICENSE) alone is a Problem.
 - A file planned on its own is planned with its folder as context (its shard
   set, its companions) but only its own unit is returned.
 """
@@ -57,7 +59,7 @@ class UnitFile:
 
 @dataclass(frozen=True)
 class ImportUnit:
-    kind: str  # file | sharded | diffusers
+    kind: str  # file | sharded | diffusers | companion (a lone one, for a library model)
     name: str  # the human name of the model, from the file or folder
     files: tuple[UnitFile, ...]
     # chosen once, at planning: after a move import the sources are gone and
@@ -351,12 +353,15 @@ class _Planner:
                 owner = group.weights[0]
                 self.problem(folder / only, f"companion of {owner}; it moves with that model", True)
         for name in leftovers:
-            if only is None or name == only:
-                what = PurePosixPath(name).suffix or name
-                self.problem(
-                    folder / name,
-                    f"not a model file ({what}), and no model named like it beside it",
-                )
+            if only is not None and name != only:
+                continue
+            if candidate_stems(name) and folder / name not in self._claimed:
+                # perhaps a late preview of a library model: the importer looks
+                self._claimed.add(folder / name)
+                companion = UnitFile(folder / name, name, "companion")
+                self.units.append(ImportUnit("companion", name, (companion,)))
+            else:
+                self.problem(folder / name, f"not a model file ({name}), and no model beside it")
 
     def _group(
         self, folder: Path, names: list[str], only: str | None
@@ -461,7 +466,7 @@ class _Planner:
             for weights in group.weights:
                 by_stem.setdefault(weights, group)
         for name in list(leftovers):
-            for stem in _candidate_stems(name):
+            for stem in candidate_stems(name):
                 if stem in by_stem:
                     by_stem[stem].companions.append(name)
                     leftovers.remove(name)
@@ -559,7 +564,7 @@ def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0] if "." in name[1:] else name
 
 
-def _candidate_stems(name: str) -> list[str]:
+def candidate_stems(name: str) -> list[str]:
     """'foo.preview.png' → ['foo.preview', 'foo']: the model stems a sidecar may belong to."""
     stems = []
     current = name

@@ -129,6 +129,21 @@ def find_file(blake3_hex: str) -> str | None:
     return f"{row[0]}/{row[1]}" if row else None
 
 
+def models_with_file_stem(stem: str) -> list[tuple[ModelRecord, str]]:
+    """(model, file) for each library file named `<stem>.<ext>` at a model folder's top."""
+    glob = "".join(f"[{c}]" if c in "*?[" else c for c in stem) + ".*"
+    rows = (
+        FileRecord.select(FileRecord, ModelRecord)
+        .join(ModelRecord)
+        .where(fn.glob(glob, FileRecord.rel_path))
+    )
+    return [
+        (row.model, row.rel_path)
+        for row in rows
+        if "/" not in row.rel_path and row.rel_path.rsplit(".", 1)[0] == stem
+    ]
+
+
 def get_model(model_id: str) -> ModelRecord | None:
     return ModelRecord.get_or_none(ModelRecord.model_id == model_id)
 

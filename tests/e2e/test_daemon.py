@@ -42,6 +42,28 @@ def test_a_dropped_file_is_imported_and_the_inbox_emptied(daemon_factory, home):
     assert daemon.stop() == 0
 
 
+def test_a_preview_dropped_after_its_model_joins_it_and_its_link(daemon_factory, home):
+    comfy = home / "ComfyUI"
+    (comfy / "models" / "loras").mkdir(parents=True)
+    daemon = daemon_factory(f'\n[[app]]\nkind = "comfyui"\npath = "{comfy}"\n')
+    outside = home / "outside"
+    outside.mkdir()
+    modelfiles.lora(outside / "ink.safetensors").rename(daemon.drop / "ink.safetensors")
+    loras = comfy / "models" / "loras"
+    wait_until(lambda: (loras / "ink.safetensors").is_symlink(), what="the model's link")
+    (outside / "ink.preview.png").write_bytes(b"\x89PNG\r\n\x1a\nlate")
+    (outside / "ink.preview.png").rename(daemon.drop / "ink.preview.png")
+    wait_until(lambda: (loras / "ink.preview.png").is_symlink(), what="the preview's link")
+    [model] = daemon.models()
+    assert sorted(Path(f["path"]).name for f in model["files"]) == [
+        "ink.preview.png",
+        "ink.safetensors",
+    ]
+    assert (loras / "ink.preview.png").read_bytes() == b"\x89PNG\r\n\x1a\nlate"
+    assert os.listdir(daemon.drop) == []
+    assert daemon.stop() == 0
+
+
 def test_slow_writer_pausing_mid_file_is_not_imported_early(daemon_factory, home):
     daemon = daemon_factory()
     data = model_bytes(home, "slow.safetensors")

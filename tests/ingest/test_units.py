@@ -46,13 +46,18 @@ def test_single_model_takes_its_same_stem_companions(tmp_path):
     assert all(u.kind == "file" for u in units)
 
 
-def test_loose_non_model_file_in_the_drop_folder_is_a_problem(tmp_path):
+def test_a_loose_companion_in_the_drop_folder_is_a_unit_of_its_own(tmp_path):
+    # perhaps a late preview: the importer looks for a library model named like it
     modelfiles.lora(tmp_path / "a.safetensors")
     (tmp_path / "notes.txt").write_text("my notes")
+    (tmp_path / "LICENSE").write_text("MIT")
     units, problems = plan(tmp_path, boundary=tmp_path)
-    assert [u.name for u in units] == ["a"]
-    assert len(problems) == 1 and problems[0].path == tmp_path / "notes.txt"
-    assert "not a model file (.txt)" in problems[0].reason and not problems[0].retry
+    assert [(u.kind, u.name) for u in units] == [("file", "a"), ("companion", "notes.txt")]
+    assert files_of(units[1]) == {"notes.txt": "companion"}
+    # a name with no extension names no model: nothing to look for
+    [problem] = problems
+    assert problem.path == tmp_path / "LICENSE" and not problem.retry
+    assert problem.reason == "not a model file (LICENSE), and no model beside it"
 
 
 def test_hugging_face_folder_is_one_sharded_unit_named_after_the_folder(tmp_path):
@@ -245,13 +250,11 @@ def test_a_companion_given_alone(tmp_path):
     units, problems = plan(
         tmp_path / "style.preview.png", tmp_path / "orphan.preview.png", boundary=tmp_path
     )
-    assert units == []
-    reasons = {p.path.name: p for p in problems}
-    assert (
-        reasons["style.preview.png"].retry
-        and "moves with that model" in reasons["style.preview.png"].reason
-    )
-    assert not reasons["orphan.preview.png"].retry
+    # the orphan may belong to a library model: a unit the importer attaches or refuses
+    assert [(u.kind, u.name) for u in units] == [("companion", "orphan.preview.png")]
+    [problem] = problems
+    assert problem.path.name == "style.preview.png" and problem.retry
+    assert "moves with that model" in problem.reason
 
 
 def test_a_model_given_alone_takes_its_companions_not_its_neighbours(tmp_path):
@@ -280,9 +283,8 @@ def test_a_file_named_on_the_command_line_leaves_its_folders_other_files(tmp_pat
     assert files_of(unit) == {"style.safetensors": "weights", "style.preview.png": "companion"}
 
     units, problems = plan(downloads / "other.preview.png")
-    assert units == []
-    [problem] = problems
-    assert "no model named like it" in problem.reason
+    assert problems == []
+    assert [(u.kind, u.name) for u in units] == [("companion", "other.preview.png")]
 
 
 def test_a_folder_named_on_the_command_line_is_the_models_own(tmp_path):

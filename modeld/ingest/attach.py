@@ -1,0 +1,101 @@
+"""A companion that arrives after its model: a preview, a .civitai.info, a .yaml.
+
+Downloaders often fetch the preview after the weights, and users add one
+later by hand. It belongs with the library model whose weights file it is
+named after (`ink.preview.png` → `ink.safetensors`), so it joins that model
+folder and its metadata.json, and its links follow.
+
+Crash safety is the importer's: the bytes are copied into a journalled
+staging folder, fsynced, moved into the model folder, recorded in
+metadata.json, and only then, in move mode, removed from the source after
+a byte-for-byte comparison. A crash before the record leaves the source in
+place, and the next attempt finds the library copy and finishes the record.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from modeld.atomic import fsync_dir
+from modeld.ingest import journal as journal_ops
+from modeld.ingest.hashing import copy_and_hash
+from modeld.ingest.place import same_bytes
+from modeld.ingest.units import candidate_stems, is_weights_name
+from modeld.library import index
+from modeld.library.layout import staging_dir
+from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
+
+
+class NoOwner(Exception):
+    """No single library model is named like the companion; the message says why."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    model_id: str
+    folder: Path
+    weights: str  # the weights file it is named after
+
+
+def find_owner(root: Path, name: str) -> Owner:
+    """The one library model whose weights file `name` is named after (longest stem first)."""
+    for stem in candidate_stems(name):
+        matches = {
+            record.model_id: (record, rel)
+            for record, rel in index.models_with_file_stem(stem)
+            if is_weights_name(rel)
+        }
+        if len(matches) > 1:
+            listed = ", ".join(sorted(matches))
+            raise NoOwner(f"named like {len(matches)} library models ({listed}); put it beside one")
+        if matches:
+            [(record, rel)] = matches.values()
+            return Owner(record.model_id, root / record.rel_path, rel)
+    what = PurePosixPath(name).suffix or name
+    raise NoOwner(f"not a model file ({what}), and no model named like it here or in the library")
+
+
+def attach(
+    root: Path, journal: journal_ops.Journal, source: Path, owner: Owner, *, copy: bool
+) -> tuple[ModelMeta, bool]:
+    """Put `source` into the owner's folder and metadata.json.
+
+    Returns the updated metadata and whether anything changed (False when the
+    model already held these bytes under this name). Raises FileExistsError
+    when the model holds different bytes under the name. The caller holds the
+    importer's commit lock.
+    """
+    name = source.name
+    target = owner.folder / name
+    staging = staging_dir(root) / f"attach-{os.getpid()}-{time.monotonic_ns()}"
+    entry = journal.begin(
+        stage="staging", mode="copy", staging=str(staging), sources={}, renamed=[], copied=[]
+    )
+    try:
+        staging.mkdir(parents=True)
+        staged = staging / name
+        digests = copy_and_hash(source, staged)
+        if target.exists():
+            if not same_bytes(staged, target):
+                raise FileExistsError(f"{owner.model_id} already has a different {name}")
+            staged.unlink()
+        else:
+            os.rename(staged, target)
+            fsync_dir(owner.folder)
+        meta = read_metadata(owner.folder)
+        changed = all(f.name != name for f in meta.files)
+        if changed:
+            meta.files.append(
+                FileEntry(name, digests.size, digests.sha256, digests.blake3, original_name=name)
+            )
+            meta.size += digests.size
+            write_metadata(owner.folder, meta)
+            index.upsert_model(root, owner.folder, meta)
+    finally:
+        journal_ops.roll_back(entry)  # drops the (now empty) staging folder and the entry
+    if not copy and same_bytes(source, target):
+        source.unlink()
+    return meta, changed
