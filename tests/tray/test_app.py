@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from modeld.config import load_config
+from modeld.tray import app as tray_app
 from modeld.tray.app import TrayApp, retry_delay
 from modeld.tray.state import IconState
 from tests import modelfiles
@@ -110,6 +111,28 @@ def test_menu_actions_reach_the_daemon(world: World, app: TrayApp):
     choose(app, "Quit tray")
     assert app.icon.stopped.wait(60)  # bounds a hang only
     assert world.status()["state"] == "running"  # quitting the tray leaves the daemon alone
+
+
+def test_a_status_snapshot_older_than_an_event_does_not_undo_it(
+    world: World, app: TrayApp, monkeypatch
+):
+    world.start_daemon()
+    wait_until(lambda: app.icon.tray_state is IconState.IDLE, "the idle icon")
+    real_call = tray_app.call
+
+    def snapshot_then_pause(socket_path, command, **kwargs):
+        # the real daemon answers "running"; then, before that answer is applied,
+        # a real pause arrives on the subscription (the race, made certain)
+        status = real_call(socket_path, command, **kwargs)
+        world.cli("pause")
+        wait_until(lambda: app.icon.tray_state is IconState.PAUSED, "the paused event")
+        return status
+
+    monkeypatch.setattr(tray_app, "call", snapshot_then_pause)
+    app._refresh_status()
+    assert app.icon.tray_state is IconState.PAUSED
+    assert "Resume" in items(app)
+    assert app.refresh_wanted.is_set()  # the stale snapshot was dropped; a fresh one follows
 
 
 def test_imports_show_up_in_menu_and_notification(world: World, app: TrayApp):
