@@ -113,35 +113,49 @@ def _import_via_daemon(
 class _ProgressFollower(threading.Thread):
     """Draws the daemon's progress events for our paths until stopped."""
 
+    # the reply comes on another connection and may overtake a file's last events
+    CATCH_UP_SECONDS = 2.0
+
     def __init__(self, events: Iterator[dict[str, Any]], paths: list[Path], line: ProgressLine):
         super().__init__(name="import-progress", daemon=True)
         self.events = events
         self.prefixes = [str(p) for p in paths]
         self.line = line
-        self.lock = threading.Lock()
+        self.changed = threading.Condition()
+        self.unfinished: set[str] = set()  # started, and their last event not seen yet
         self.stopped = False
 
     def run(self) -> None:
         try:
             for event in self.events:
                 path = str(event.get("path", ""))
-                if not self._ours(path):
-                    continue
-                with self.lock:
-                    if self.stopped:
-                        return
-                    if event["event"] == "import_started":
-                        self.line.start(Path(path).name, event["total"])
-                    elif event["event"] == "progress":
-                        self.line.update(event["done"], event["total"])
+                if self._ours(path):
+                    self._draw(event, path)
         except (OSError, ValueError, ProtocolError):
             pass  # the stream closes when the import's reply is in
+
+    def _draw(self, event: dict[str, Any], path: str) -> None:
+        with self.changed:
+            if self.stopped:
+                return
+            kind = event["event"]
+            if kind == "import_started":
+                self.unfinished.add(path)
+                self.line.start(Path(path).name, event["total"])
+            elif kind == "progress":
+                self.line.update(event["done"], event["total"])
+                if event["done"] == event["total"]:
+                    self.unfinished.discard(path)
+            elif kind in ("imported", "duplicate", "quarantined", "failed"):
+                self.unfinished.discard(path)
+            self.changed.notify_all()
 
     def _ours(self, path: str) -> bool:
         return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.prefixes)
 
     def stop(self) -> None:
-        with self.lock:
+        with self.changed:
+            self.changed.wait_for(lambda: not self.unfinished, timeout=self.CATCH_UP_SECONDS)
             self.stopped = True
             self.line.finish()
 
