@@ -79,6 +79,7 @@ class LinksConfig:
 @dataclass(frozen=True)
 class HubConfig:
     enabled: bool = True
+    previews: bool = True  # fetch a confirmed repo's preview image for models without one
     calls_per_minute: int = 60
     cache_ttl_hours: float = 24.0 * 7
     retry_minutes: float = 15.0
@@ -235,7 +236,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
     links = doc.table("links")
     links.only("repair_minutes")
     hub = doc.table("hub")
-    hub.only("enabled", "calls_per_minute", "cache_ttl_hours", "retry_minutes")
+    hub.only("enabled", "previews", "calls_per_minute", "cache_ttl_hours", "retry_minutes")
     tray = doc.table("tray")
     tray.only("enabled", "notify")
     notify_table = tray.table("notify")
@@ -253,6 +254,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
         links=LinksConfig(repair_minutes=links.number("repair_minutes", 30.0, minimum=0.05)),
         hub=HubConfig(
             enabled=hub.boolean("enabled", True),
+            previews=hub.boolean("previews", True),
             calls_per_minute=int(hub.number("calls_per_minute", 60, minimum=1, integer=True)),
             cache_ttl_hours=hub.number("cache_ttl_hours", 24.0 * 7, minimum=0.0),
             retry_minutes=hub.number("retry_minutes", 15.0, minimum=0.05),

@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from modeld import __version__
 from modeld.hub.breaker import CircuitBreaker, CircuitOpen
@@ -85,8 +86,8 @@ class HubUnavailable(Exception):
         self.retry_in = retry_in
 
 
-class CardUnavailable(Exception):
-    """The card request failed on the wire or with a server error (requests' errors)."""
+class FileUnavailable(Exception):
+    """A file request (card, preview) failed on the wire or with a server error."""
 
 
 class RepoNotAvailable(Exception):
@@ -249,35 +250,55 @@ class HubClient:
         return self._call(f"model_info {repo_id}", send)
 
     def model_card(self, repo_id: str, revision: str) -> str:
-        """The repo's README.md (its model card), size-capped; "" when it has none.
+        """The repo's README.md (its model card), size-capped; "" when it has none."""
+        body = self.repo_file(repo_id, revision, "README.md", max_bytes=MAX_CARD_BYTES, whole=False)
+        return (body or b"").decode("utf-8", "replace")
+
+    def repo_file(
+        self,
+        repo_id: str,
+        revision: str,
+        path: str,
+        *,
+        max_bytes: int,
+        lfs: bool = False,
+        whole: bool = True,
+    ) -> bytes | None:
+        """A small file of a repo; None when it is missing, or (`whole`) larger than
+        `max_bytes`. Without `whole`, a larger file's first `max_bytes` (a long card).
 
         Plain requests: huggingface_hub reads a file only by downloading it
-        into its cache, and a card is a few kilobytes of text we summarise.
+        into its cache, and these are a card to summarise or a preview to
+        copy. `lfs` files go through /resolve/ (a redirect to the CDN), text
+        through /raw/.
         """
 
-        def send(endpoint: str, token: str | None, timeout: float) -> str:
+        def send(endpoint: str, token: str | None, timeout: float) -> bytes | None:
             import requests
             from huggingface_hub.utils import build_hf_headers
 
-            url = f"{endpoint}/{repo_id}/raw/{revision}/README.md"
+            route = "resolve" if lfs else "raw"
+            url = f"{endpoint}/{repo_id}/{route}/{quote(revision, safe='')}/{quote(path)}"
             headers = build_hf_headers(
                 token=token, library_name="modeld", library_version=__version__
             )
             try:
                 with requests.get(url, headers=headers, timeout=timeout, stream=True) as response:
                     if response.status_code in (401, 403, 404):
-                        return ""
+                        return None
                     if response.status_code == RATE_LIMITED:
                         wait = self._rate_limit_wait(response.headers, 1)
                         self._limiter.pause_for(wait)
                         raise HubUnavailable("rate limited by the Hub", wait)
                     response.raise_for_status()
-                    body = response.raw.read(MAX_CARD_BYTES, decode_content=True)
+                    body = response.raw.read(max_bytes + 1, decode_content=True)
             except requests.RequestException as exc:
-                raise CardUnavailable(f"{type(exc).__name__}: {exc}") from exc
-            return body.decode("utf-8", "replace")
+                raise FileUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            if len(body) > max_bytes:
+                return None if whole else body[:max_bytes]
+            return body
 
-        return self._call(f"card {repo_id}", send)
+        return self._call(f"{path} of {repo_id}", send)
 
     def _call(self, what: str, send: Callable[[str, str | None, float], T]) -> T:
         """One logical call: offline check, breaker, limiter, then `send` with retries."""
@@ -329,7 +350,7 @@ class HubClient:
                 else:
                     breaker.record_success()
                     raise RepoNotAvailable(what, status) from exc
-            except (httpx2.TransportError, CardUnavailable) as exc:
+            except (httpx2.TransportError, FileUnavailable) as exc:
                 breaker.record_failure()
                 failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             except (ValueError, KeyError, TypeError) as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections import deque
@@ -44,9 +45,19 @@ from modeld.hub.client import (
 from modeld.hub.clock import Cancelled, Clock, RealClock
 from modeld.hub.clues import collect_clues, header_fields
 from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, LookupOutcome, find_repo
+from modeld.hub.preview import IMAGE_SUFFIXES, MAX_PREVIEW_BYTES, image_suffix, preview_name
+from modeld.ingest import attach
+from modeld.ingest.journal import Journal
+from modeld.ingest.units import is_weights_name
 from modeld.library.db import ModelRecord, database
 from modeld.library.layout import METADATA_NAME, OVERRIDES_NAME
-from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
+from modeld.library.metadata import (
+    UPDATE_LOCK,
+    FileEntry,
+    ModelMeta,
+    read_metadata,
+    write_metadata,
+)
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +359,7 @@ class HubEnricher:
             if outcome.requests:
                 self.cache.put(meta.sha256, outcome)
             description = self._card_description(outcome) if not meta.description else None
+            self._fetch_preview(folder, meta, outcome)  # before the match is announced
             return self._save(folder, meta, outcome, cached=False, description=description)
         self._resume_after(outcome.retry_in or self.client.policy.breaker_cooldown)
         return self._save(folder, meta, outcome, cached=False)
@@ -367,6 +379,54 @@ class HubEnricher:
             return None
         return card_summary(card) or None
 
+    def _fetch_preview(self, folder: Path, meta: ModelMeta, outcome: LookupOutcome) -> None:
+        """The confirmed repo's preview image, filed beside a model that has none.
+
+        A nicety like the card: any failure just leaves it out. The image goes
+        in through the importer's attach step, so it is copied, fsynced,
+        recorded in metadata.json and linked like a preview the user dropped.
+        """
+        hub = outcome.hub or {}
+        repo_path = hub.get("preview")
+        weights = [f for f in meta.files if is_weights_name(f.name)]
+        if (
+            not self.config.hub.previews
+            or outcome.status != CONFIRMED
+            or not repo_path
+            or len(weights) != 1
+            or "/" in weights[0].name
+            or any(f.name.lower().endswith(IMAGE_SUFFIXES) for f in meta.files)
+        ):
+            return
+        repo_id = hub["repo_id"]
+        try:
+            data = self.client.repo_file(
+                repo_id,
+                hub.get("revision") or "main",
+                repo_path,
+                max_bytes=MAX_PREVIEW_BYTES,
+                lfs=True,
+            )
+        except (HubUnavailable, HubOffline, RepoNotAvailable) as exc:
+            log.info("hub: no preview from %s: %s", repo_id, exc)
+            return
+        suffix = image_suffix(data or b"")
+        if suffix is None:
+            log.info("hub: %s of %s is not a PNG, JPEG or WebP image", repo_path, repo_id)
+            return
+        name = preview_name(weights[0].name, suffix)
+        owner = attach.Owner(meta.id, folder, weights[0].name)
+        journal = Journal(self.config.journal_path)
+        with tempfile.TemporaryDirectory(prefix="modeld-preview-") as temp:
+            fetched = Path(temp) / name
+            fetched.write_bytes(data)
+            try:
+                attach.attach(self.config.library_root, journal, fetched, owner, copy=True)
+            except OSError as exc:  # a user's own preview of that name wins
+                log.info("hub: preview %s not filed: %s", name, exc)
+                return
+        log.info("hub: preview for %s from %s/%s", meta.id, repo_id, repo_path)
+
     def _save(
         self,
         folder: Path,
@@ -380,35 +440,41 @@ class HubEnricher:
         from modeld.library.index import upsert_model
 
         try:
-            meta = read_metadata(folder)
-            if meta.id != seen.id or meta.sha256 != seen.sha256:
-                return _result(seen.id, seen.name, STATUS_FAILED, error="model changed meanwhile")
-            attempts = _attempts(meta) + (0 if cached else 1)
-            now = time.time()
-            lookup: dict[str, Any] = {
-                "state": _STATE_OF[outcome.status],
-                "attempts": attempts,
-                "last_attempt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            }
-            if outcome.status == CONFIRMED:
-                meta.hub = outcome.hub
-                meta.extra.pop(SUGGESTIONS_KEY, None)
-                if description and not meta.description:
-                    meta.description = description  # searchable, shown by `modeld show`
-            elif outcome.status == MISS:
-                # a miss never erases an earlier confirmed match (a repo may go private)
-                if outcome.suggestions and not (meta.hub and meta.hub.get("confirmed")):
-                    meta.extra[SUGGESTIONS_KEY] = [s.as_dict() for s in outcome.suggestions]
-                else:
+            with UPDATE_LOCK:  # others (a late preview) may write it too
+                meta = read_metadata(folder)
+                if meta.id != seen.id or meta.sha256 != seen.sha256:
+                    changed = "model changed meanwhile"
+                    return _result(seen.id, seen.name, STATUS_FAILED, error=changed)
+                attempts = _attempts(meta) + (0 if cached else 1)
+                now = time.time()
+                lookup: dict[str, Any] = {
+                    "state": _STATE_OF[outcome.status],
+                    "attempts": attempts,
+                    "last_attempt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+                }
+                if outcome.status == CONFIRMED:
+                    meta.hub = outcome.hub
                     meta.extra.pop(SUGGESTIONS_KEY, None)
-            else:
-                lookup["error"] = outcome.error
-            meta.extra[LOOKUP_KEY] = lookup
-            write_metadata(folder, meta)
-            upsert_model(self.config.library_root, folder, meta)
-            lookup_state.record_state(
-                meta.id, lookup["state"], attempts=attempts, last_attempt=now, error=outcome.error
-            )
+                    if description and not meta.description:
+                        meta.description = description  # searchable, shown by `modeld show`
+                elif outcome.status == MISS:
+                    # a miss never erases an earlier confirmed match (a repo may go private)
+                    if outcome.suggestions and not (meta.hub and meta.hub.get("confirmed")):
+                        meta.extra[SUGGESTIONS_KEY] = [s.as_dict() for s in outcome.suggestions]
+                    else:
+                        meta.extra.pop(SUGGESTIONS_KEY, None)
+                else:
+                    lookup["error"] = outcome.error
+                meta.extra[LOOKUP_KEY] = lookup
+                write_metadata(folder, meta)
+                upsert_model(self.config.library_root, folder, meta)
+                lookup_state.record_state(
+                    meta.id,
+                    lookup["state"],
+                    attempts=attempts,
+                    last_attempt=now,
+                    error=outcome.error,
+                )
         except (OSError, ValueError) as exc:
             log.warning("hub: cannot record the lookup of %s: %s", folder, exc)
             return _result(seen.id, seen.name, STATUS_FAILED, error=str(exc))

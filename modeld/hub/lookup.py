@@ -28,6 +28,7 @@ from modeld.hub.client import (
     SearchHit,
 )
 from modeld.hub.clues import REPO, SEARCH, Clue, name_similarity, search_term
+from modeld.hub.preview import pick_preview
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ def hub_section(repo: RepoInfo, path: str, found_via: str, endpoint: str) -> dic
         "downloads": repo.downloads,
         "author": repo.author,
         "library_name": repo.library_name,
+        "preview": pick_preview(repo.files, path),  # a repo image to show, fetched later
         "confirmed": True,
         "match": MATCH_METHOD,
         "found_via": found_via,

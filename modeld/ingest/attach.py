@@ -26,7 +26,13 @@ from modeld.ingest.place import same_bytes
 from modeld.ingest.units import candidate_stems, is_weights_name
 from modeld.library import index
 from modeld.library.layout import staging_dir
-from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
+from modeld.library.metadata import (
+    UPDATE_LOCK,
+    FileEntry,
+    ModelMeta,
+    read_metadata,
+    write_metadata,
+)
 
 
 class NoOwner(Exception):
@@ -65,8 +71,8 @@ def attach(
 
     Returns the updated metadata and whether anything changed (False when the
     model already held these bytes under this name). Raises FileExistsError
-    when the model holds different bytes under the name. The caller holds the
-    importer's commit lock.
+    when the model holds different bytes under the name. Safe to call from
+    any thread: the model folder's part runs under the metadata UPDATE_LOCK.
     """
     name = source.name
     target = owner.folder / name
@@ -78,22 +84,24 @@ def attach(
         staging.mkdir(parents=True)
         staged = staging / name
         digests = copy_and_hash(source, staged)
-        if target.exists():
-            if not same_bytes(staged, target):
-                raise FileExistsError(f"{owner.model_id} already has a different {name}")
-            staged.unlink()
-        else:
-            os.rename(staged, target)
-            fsync_dir(owner.folder)
-        meta = read_metadata(owner.folder)
-        changed = all(f.name != name for f in meta.files)
-        if changed:
-            meta.files.append(
-                FileEntry(name, digests.size, digests.sha256, digests.blake3, original_name=name)
-            )
-            meta.size += digests.size
-            write_metadata(owner.folder, meta)
-            index.upsert_model(root, owner.folder, meta)
+        with UPDATE_LOCK:  # the name check, the rename and the record, as one step
+            if target.exists():
+                if not same_bytes(staged, target):
+                    raise FileExistsError(f"{owner.model_id} already has a different {name}")
+                staged.unlink()
+            else:
+                os.rename(staged, target)
+                fsync_dir(owner.folder)
+            meta = read_metadata(owner.folder)
+            changed = all(f.name != name for f in meta.files)
+            if changed:
+                entry_for_file = FileEntry(
+                    name, digests.size, digests.sha256, digests.blake3, original_name=name
+                )
+                meta.files.append(entry_for_file)
+                meta.size += digests.size
+                write_metadata(owner.folder, meta)
+                index.upsert_model(root, owner.folder, meta)
     finally:
         journal_ops.roll_back(entry)  # drops the (now empty) staging folder and the entry
     if not copy and same_bytes(source, target):

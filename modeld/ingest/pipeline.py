@@ -325,8 +325,7 @@ class Importer:
     def _attach(self, source: Path, *, copy: bool) -> Outcome:
         try:
             owner = attach.find_owner(self.root, source.name)
-            with self._commit_lock:
-                meta, changed = attach.attach(self.root, self.journal, source, owner, copy=copy)
+            meta, changed = attach.attach(self.root, self.journal, source, owner, copy=copy)
         except attach.NoOwner as exc:
             return Failed(str(source), str(exc))
         except FileExistsError as exc:

@@ -9,6 +9,7 @@ label came from, and any keys other components add (kept on round-trip).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,11 @@ from modeld.atomic import atomic_write_json
 from modeld.library.layout import METADATA_NAME
 
 SCHEMA = 1
+
+# Several daemon threads re-read and rewrite an existing model's metadata.json
+# (the importer attaching a late preview, the Hub enricher recording a match):
+# each holds this lock from its read to its write, so neither loses the other's.
+UPDATE_LOCK = threading.RLock()
 
 
 @dataclass

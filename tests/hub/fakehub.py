@@ -64,6 +64,7 @@ class FakeRepo:
     library_name: str | None = None
     private: bool = False
     readme: str | None = None  # served at /{repo}/raw/{rev}/README.md
+    contents: dict[str, bytes] = field(default_factory=dict)  # at /{repo}/resolve/{rev}/{path}
 
     @property
     def author(self) -> str | None:
@@ -145,18 +146,23 @@ class FakeHub:
     def add_repo(
         self,
         repo_id: str,
-        files: Mapping[str, Path | tuple[str | None, int]],
+        files: Mapping[str, Path | bytes | tuple[str | None, int]],
         **card: Any,
     ) -> FakeRepo:
-        """A repo holding `files`: path in repo -> a local file (hashed) or (sha256, size)."""
+        """A repo holding `files`: path in repo -> a local file (hashed), the bytes
+        themselves (also served for download), or (sha256, size)."""
         entries = []
+        contents = {}
         for path, source in files.items():
             if isinstance(source, Path):
                 entries.append(FakeFile(path, file_sha256(source), source.stat().st_size))
+            elif isinstance(source, bytes):
+                entries.append(FakeFile(path, hashlib.sha256(source).hexdigest(), len(source)))
+                contents[path] = source
             else:
                 entries.append(FakeFile(path, source[0], source[1]))
         sha = hashlib.sha1(repo_id.encode()).hexdigest()
-        repo = FakeRepo(repo_id, entries, sha, **card)
+        repo = FakeRepo(repo_id, entries, sha, contents=contents, **card)
         self.repos[repo_id.lower()] = repo
         return repo
 
@@ -235,6 +241,8 @@ class FakeHub:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         if len(parts) == 5 and parts[2] == "raw" and parts[4] == "README.md":
             return self._readme(f"{parts[0]}/{parts[1]}", parts[3], headers)
+        if len(parts) >= 5 and parts[2] == "resolve":
+            return self._download(f"{parts[0]}/{parts[1]}", parts[3], "/".join(parts[4:]))
         if parts[:2] != ["api", "models"]:
             return 404, {}, {"error": "Not Found"}
         rest = parts[2:]
@@ -281,6 +289,15 @@ class FakeHub:
         if not visible or repo.readme is None or revision not in ("main", repo.sha):
             return 404, {}, {"error": "Entry not found"}
         return 200, {"Content-Type": "text/markdown; charset=utf-8"}, repo.readme.encode()
+
+    def _download(self, repo_id: str, revision: str, path: str):
+        """A file's bytes, as the Hub serves /{repo}/resolve/{rev}/{path} (no CDN hop here)."""
+        repo = self.repos.get(repo_id.lower())
+        if repo is None or repo.private or revision not in ("main", repo.sha):
+            return 404, {}, {"error": "Repository not found"}
+        if path not in repo.contents:
+            return 404, {}, {"error": "Entry not found"}
+        return 200, {"Content-Type": "application/octet-stream"}, repo.contents[path]
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         return self.token is not None and headers.get("authorization") == f"Bearer {self.token}"
