@@ -415,7 +415,7 @@ class HubEnricher:
             log.info("hub: %s of %s is not a PNG, JPEG or WebP image", repo_path, repo_id)
             return
         name = preview_name(weights[0].name, suffix)
-        owner = attach.Owner(meta.id, folder, weights[0].name)
+        owner = attach.Owner(meta.id, folder)
         journal = Journal(self.config.journal_path)
         with tempfile.TemporaryDirectory(prefix="modeld-preview-") as temp:
             fetched = Path(temp) / name

@@ -43,14 +43,13 @@ class NoOwner(Exception):
 class Owner:
     model_id: str
     folder: Path
-    weights: str  # the weights file it is named after
 
 
 def find_owner(root: Path, name: str) -> Owner:
     """The one library model whose weights file `name` is named after (longest stem first)."""
     for stem in candidate_stems(name):
         matches = {
-            record.model_id: (record, rel)
+            record.model_id: record
             for record, rel in index.models_with_file_stem(stem)
             if is_weights_name(rel)
         }
@@ -58,8 +57,8 @@ def find_owner(root: Path, name: str) -> Owner:
             listed = ", ".join(sorted(matches))
             raise NoOwner(f"named like {len(matches)} library models ({listed}); put it beside one")
         if matches:
-            [(record, rel)] = matches.values()
-            return Owner(record.model_id, root / record.rel_path, rel)
+            [record] = matches.values()
+            return Owner(record.model_id, root / record.rel_path)
     what = PurePosixPath(name).suffix or name
     raise NoOwner(f"not a model file ({what}), and no model named like it here or in the library")
 

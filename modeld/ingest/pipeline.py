@@ -152,7 +152,7 @@ class Importer:
         config: Config,
         *,
         on_event: Callable[[dict[str, Any]], None] | None = None,
-        after_import: Iterable[Callable[[ModelMeta, Mapping[str, Any]], None]] = (),
+        after_import: Iterable[Callable[[ModelMeta, Mapping[str, Any] | None], None]] = (),
     ):
         self.config = config
         self.root = config.library_root
@@ -315,7 +315,8 @@ class Importer:
         self._after_import(meta, sniffed.details)
         return Imported(str(unit.source), meta.model_object(folder))
 
-    def _after_import(self, meta: ModelMeta, details: Mapping[str, Any]) -> None:
+    def _after_import(self, meta: ModelMeta, details: Mapping[str, Any] | None) -> None:
+        """`details`: the parsed header, when this import read one (the enricher's clues)."""
         for hook in self.after_import:
             try:
                 hook(meta, details)
@@ -334,7 +335,7 @@ class Importer:
             return Failed(str(source), describe_os_error(exc, source))
         if not changed:
             return Duplicate(str(source), meta.id)
-        self._after_import(meta, {})
+        self._after_import(meta, None)
         return Attached(str(source), meta.model_object(owner.folder))
 
     def _discard_duplicate(
