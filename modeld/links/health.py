@@ -26,7 +26,7 @@ from modeld.links.linkops import (
     observe,
 )
 from modeld.links.model import LibraryModel
-from modeld.links.paths import relative_within, resolve_text
+from modeld.links.paths import join, relative_within, resolve_text
 from modeld.links.registry import LinkRecord
 from modeld.links.relocate import Finder
 from modeld.links.sites import AppSite, Library
@@ -112,7 +112,8 @@ def find_orphans(site: AppSite, library: Library, registered: set[str]) -> Itera
     folders (a models/checkpoints moved to another drive is common), and
     never enters the library itself.
     """
-    stack: list[tuple[str, int]] = [(site.models_dir, 0)]
+    roots = site.kind.link_roots if site.kind else ("",)
+    stack: list[tuple[str, int]] = [(join(site.models_dir, root), 0) for root in roots]
     while stack:
         folder, depth = stack.pop()
         try:

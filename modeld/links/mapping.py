@@ -67,5 +67,10 @@ def unnamed_folders(
     kind: AppKind, available: Collection[str], configured: Mapping[str, str]
 ) -> list[str]:
     """Discovered folders that neither the kind's table nor the config sends anything to."""
-    named = set(kind.known_folders) | {value.split("/")[0] for value in configured.values()}
-    return sorted(name for name in available if name not in named)
+
+    def named(folder: str) -> bool:
+        return folder in kind.known_folders or any(
+            value == folder or value.startswith(f"{folder}/") for value in configured.values()
+        )
+
+    return sorted(name for name in available if not named(name))

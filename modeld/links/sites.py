@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,13 +87,11 @@ class AppSite:
         self._folder_errors.clear()
         if not self.online or self.kind is None:
             return
-        try:
-            with os.scandir(self.models_dir) as entries:
-                self.available = frozenset(
-                    e.name for e in entries if not e.name.startswith(".") and e.is_dir()
-                )
-        except OSError:
-            self.available = frozenset()
+        self.available = frozenset(
+            posixpath.join(root, name)
+            for root in self.kind.link_roots
+            for name in _subfolders(join(self.models_dir, root))
+        )
         if not self.app.version:
             self.version_text = self.kind.detect_version(Path(self.root))
             self.version = parse_app_version(self.version_text)
@@ -164,3 +163,11 @@ class AppSite:
             "link": "/".join(sorted(methods)) or None,
             "folders": sorted(self.available),
         }
+
+
+def _subfolders(folder: str) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e.name for e in entries if not e.name.startswith(".") and e.is_dir()]
+    except OSError:
+        return []

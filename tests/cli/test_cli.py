@@ -196,6 +196,6 @@ def test_an_unknown_app_kind_stops_run_and_links_with_the_line_named(home: Path)
         assert result.returncode == 1, args
         assert result.stderr.strip() == (
             f"modeld: {config}:line {line}: app[0].kind: unknown app kind 'comfyiu' "
-            "(known: comfyui, flat, lmstudio, textgen)"
+            "(known: a1111, comfyui, flat, lmstudio, textgen)"
         )
     assert cli.run("list").returncode == 0  # reading the library still works

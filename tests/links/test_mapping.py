@@ -146,6 +146,42 @@ def test_a_generically_named_file_links_in_a_folder_named_after_the_model():
     ]
 
 
+A1111_FOLDERS = {"models/Stable-diffusion", "models/Lora", "models/VAE", "embeddings"}
+
+
+@pytest.mark.parametrize(
+    ("model_type", "available", "expected"),
+    [
+        ("checkpoint", A1111_FOLDERS, "models/Stable-diffusion"),
+        ("lora", A1111_FOLDERS, "models/Lora"),
+        ("vae", A1111_FOLDERS, "models/VAE"),
+        ("controlnet", A1111_FOLDERS, "models/ControlNet"),
+        ("embedding", A1111_FOLDERS, "embeddings"),
+        ("upscaler", A1111_FOLDERS, "models/ESRGAN"),
+        ("hypernetwork", A1111_FOLDERS, "models/hypernetworks"),
+        # a bare Flux transformer or a T5 is for Forge only, told apart by its folder
+        ("diffusion_model", A1111_FOLDERS, None),
+        ("text_encoder", A1111_FOLDERS, None),
+        ("diffusion_model", A1111_FOLDERS | {"models/text_encoder"}, "models/Stable-diffusion"),
+        ("text_encoder", A1111_FOLDERS | {"models/text_encoder"}, "models/text_encoder"),
+        ("clip_vision", A1111_FOLDERS, None),
+        ("llm", A1111_FOLDERS | {"models/LLM"}, "models/LLM"),  # discovered, named like the type
+    ],
+)
+def test_a1111_table(model_type, available, expected):
+    kind = get_kind("forge")  # Forge, reForge and AUTOMATIC1111 share the layout
+    assert kind is KINDS["a1111"]
+    assert kind.default_folder(model(model_type), available) == expected
+
+
+def test_a1111_takes_no_pipeline_folders_and_links_from_the_install_root():
+    kind = KINDS["a1111"]
+    pipe = model("checkpoint", fmt="diffusers", files=("model_index.json", "unet/w.safetensors"))
+    assert kind.default_folder(pipe, A1111_FOLDERS) is None
+    assert kind.models_dir(Path("/opt/webui")) == Path("/opt/webui")
+    assert kind.link_roots == ("models", "embeddings")
+
+
 def test_lmstudio_uses_publisher_and_model_and_takes_only_gguf():
     kind = get_kind("LMStudio")
     gguf = model(

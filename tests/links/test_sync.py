@@ -358,3 +358,29 @@ def test_hardlink_mode_links_files_and_rebuilds_pipeline_folders(home, comfy, in
     assert os.stat(index_link).st_ino == os.stat(pipe.folder / "model_index.json").st_ino
     assert (folder / "unet").is_dir()
     assert report["apps"][0]["link"] == "hardlink"
+
+
+def test_a1111_tree_gets_its_folders_and_only_its_model_folders_are_searched(home, index):
+    webui = home / "stable-diffusion-webui"
+    for folder in ("models/Stable-diffusion", "models/Lora", "models/VAE", "embeddings"):
+        (webui / folder).mkdir(parents=True)
+    config = app_config(home, f'\n[[app]]\nkind = "a1111"\npath = "{webui}"\n')
+    lora = add_model(config, "ink", "lora", write=lambda f: modelfiles.lora(f / "ink.safetensors"))
+    embedding = add_model(
+        config, "bad-hands", "embedding", write=lambda f: modelfiles.embedding(f / "bad-hands.pt")
+    )
+    manager = LinkManager(config)
+    manager.sync_all()
+    assert (webui / "models" / "Lora" / "ink.safetensors").resolve() == lora.path().resolve()
+    assert (webui / "embeddings" / "bad-hands.pt").resolve() == embedding.path().resolve()
+
+    # an unregistered link into the library in embeddings/ is an orphan; one in the
+    # venv is not looked at (the install root is not a model folder)
+    stray = webui / "embeddings" / "copy.pt"
+    stray.symlink_to(embedding.path())
+    venv = webui / "venv" / "lib" / "site"
+    venv.mkdir(parents=True)
+    (venv / "elsewhere.pt").symlink_to(embedding.path())
+    result = manager.check()
+    assert [o["path"] for o in result["orphaned"]] == [str(stray)]
+    assert result["ok"] == 2

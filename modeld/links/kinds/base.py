@@ -42,6 +42,9 @@ class AppKind:
     name: ClassVar[str]
     # folder names the kind's own table uses (the rest of what exists is "discovered")
     known_folders: ClassVar[frozenset[str]] = frozenset()
+    # the folders (relative to models_dir, '' = itself) whose subfolders take links:
+    # discovery lists their subfolders, and orphaned links are looked for below them
+    link_roots: ClassVar[tuple[str, ...]] = ("",)
 
     def models_dir(self, app_root: Path) -> Path:
         """The folder under which modeld links (and looks for orphaned links)."""
@@ -92,6 +95,17 @@ def flat_placements(model: LibraryModel, folder: str) -> list[Placement]:
     if model.is_folder_model:
         return standard_placements(model, folder)
     return [Placement(f.rel, folder, posixpath.basename(f.rel)) for f in model.files]
+
+
+def discovered_folder(model: LibraryModel, available: Collection[str]) -> str | None:
+    """A discovered folder named like the model's type (custom nodes add "LLM", "ipadapter")."""
+    wanted = model.model_type.casefold()
+    if wanted in ("", "unknown"):
+        return None
+    return next(
+        (path for path in sorted(available) if posixpath.basename(path).casefold() == wanted),
+        None,
+    )
 
 
 def pick_existing(available: Collection[str], *names: str) -> str:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
-from modeld.links.kinds.base import AppKind, pick_existing
+from modeld.links.kinds.base import AppKind, discovered_folder, pick_existing
 from modeld.links.model import LibraryModel
 
 # model_type -> folder names, preferred first; a later name is used only when it
@@ -52,11 +52,7 @@ class ComfyUI(AppKind):
         names = FOLDERS.get(model.model_type)
         if names:
             return pick_existing(available, *names)
-        # a discovered folder named like the type (case-insensitive: custom nodes use "LLM")
-        wanted = model.model_type.casefold()
-        if wanted in ("", "unknown"):
-            return None
-        return next((name for name in sorted(available) if name.casefold() == wanted), None)
+        return discovered_folder(model, available)
 
     def detect_version(self, app_root: Path) -> str | None:
         try:
