@@ -41,7 +41,7 @@ from modeld.ingest.pipeline import (
     recover,
 )
 from modeld.ingest.quarantine import count_quarantine
-from modeld.ingest.units import ImportUnit, plan_units
+from modeld.ingest.units import ImportUnit, companion_unit, plan_units
 from modeld.library import db as index_db
 from modeld.library.layout import LibraryOffline, ensure_library, library_available
 from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
@@ -290,7 +290,11 @@ class Daemon:
         covered = False
         for problem in problems:
             covered |= problem.path == path
-            if problem.retry:
+            if problem.owner is not None and ledger.already_handled(problem.owner):
+                # its model was imported from here and stays (a copy-mode drive):
+                # the companion cannot move with it, so it joins the library copy
+                units.append(companion_unit(problem.path))
+            elif problem.retry:
                 self.watch.retry_later(problem.path, problem.reason)
             else:
                 self._finish_watched(problem.path, Failed(str(problem.path), problem.reason), watch)

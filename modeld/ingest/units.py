@@ -97,6 +97,13 @@ class Problem:
     path: Path
     reason: str
     retry: bool = False
+    # for a companion waiting on the model beside it: that model's file
+    owner: Path | None = None
+
+
+def companion_unit(path: Path) -> ImportUnit:
+    """A lone companion (a late preview): the importer attaches it to a library model."""
+    return ImportUnit("companion", path.name, (UnitFile(path, path.name, "companion"),))
 
 
 DIFFUSERS_INDEX = "model_index.json"
@@ -207,10 +214,12 @@ class _Planner:
 
     # -- entry --------------------------------------------------------------
 
-    def problem(self, path: Path, reason: str, retry: bool = False) -> None:
+    def problem(
+        self, path: Path, reason: str, retry: bool = False, owner: Path | None = None
+    ) -> None:
         if (path, reason) not in self._seen_problems:
             self._seen_problems.add((path, reason))
-            self.problems.append(Problem(path, reason, retry))
+            self.problems.append(Problem(path, reason, retry, owner))
             self._claimed.add(path)
 
     def add_root(self, root: Path) -> None:
@@ -351,15 +360,15 @@ class _Planner:
                 self._emit(folder, group, limit)
             elif only in group.companions:
                 owner = group.weights[0]
-                self.problem(folder / only, f"companion of {owner}; it moves with that model", True)
+                reason = f"companion of {owner}; it moves with that model"
+                self.problem(folder / only, reason, retry=True, owner=folder / owner)
         for name in leftovers:
             if only is not None and name != only:
                 continue
             if candidate_stems(name) and folder / name not in self._claimed:
                 # perhaps a late preview of a library model: the importer looks
                 self._claimed.add(folder / name)
-                companion = UnitFile(folder / name, name, "companion")
-                self.units.append(ImportUnit("companion", name, (companion,)))
+                self.units.append(companion_unit(folder / name))
             else:
                 self.problem(folder / name, f"not a model file ({name}), and no model beside it")
 

@@ -64,6 +64,26 @@ def test_a_preview_dropped_after_its_model_joins_it_and_its_link(daemon_factory,
     assert daemon.stop() == 0
 
 
+def test_a_preview_added_beside_a_model_on_a_copy_mode_drive_joins_it(daemon_factory, home):
+    drive = home / "drive"
+    drive.mkdir()
+    daemon = daemon_factory(f'\n[[watch]]\npath = "{drive}"\nmode = "copy"\n')
+    outside = home / "outside"
+    outside.mkdir()
+    modelfiles.lora(outside / "ink.safetensors").rename(drive / "ink.safetensors")
+    wait_until(lambda: daemon.models(), what="the model's import")
+    (outside / "ink.preview.png").write_bytes(b"\x89PNG\r\n\x1a\nlate")
+    (outside / "ink.preview.png").rename(drive / "ink.preview.png")
+
+    def preview_joined() -> bool:
+        [model] = daemon.models()
+        return any(Path(f["path"]).name == "ink.preview.png" for f in model["files"])
+
+    wait_until(preview_joined, what="the preview to join the library copy")
+    assert sorted(os.listdir(drive)) == ["ink.preview.png", "ink.safetensors"]  # sources stay
+    assert daemon.stop() == 0
+
+
 def test_slow_writer_pausing_mid_file_is_not_imported_early(daemon_factory, home):
     daemon = daemon_factory()
     data = model_bytes(home, "slow.safetensors")
