@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import logging
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -46,6 +45,7 @@ from modeld.library import db as index_db
 from modeld.library.layout import LibraryOffline, ensure_library, library_available
 from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
 from modeld.service.sdnotify import Notifier
+from modeld.signals import StopSignals
 from modeld.watch import WatchService
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class Daemon:
         self.counters = {"imported": 0, "duplicates": 0, "quarantined": 0, "failed": 0}
         self.errors: list[str] = []
         self.recent: list[dict[str, Any]] = []
-        self._stop = threading.Event()
+        self.stop_signals = StopSignals()
+        self._stop = threading.Event()  # set once the main loop has ended
         self._lock_fd: int | None = None
         self._library_online = True
         self._inflight: set[Path] = set()
@@ -86,9 +87,7 @@ class Daemon:
 
     def run(self) -> int:
         self._acquire_lock()
-        stop_signals = (signal.SIGTERM, signal.SIGINT)
-        for signum in stop_signals:
-            signal.signal(signum, lambda *_: self._stop.set())
+        self.stop_signals.install()
         try:
             self._start()
             self.notifier.ready()
@@ -100,6 +99,7 @@ class Daemon:
             )
             self._main_loop()
         finally:
+            self._stop.set()  # for the threads that check it (the verify job)
             self.notifier.stopping()
             self._shutdown()
         return 0
@@ -183,13 +183,13 @@ class Daemon:
                     # tell systemd we are up (not hung), just waiting
                     self.notifier.ready(f"waiting for the library at {self.config.library_root}")
                     announced = True
-            if self._stop.wait(5.0):
+            if self.stop_signals.wait(5.0):
                 raise SystemExit(0)
 
     def _main_loop(self) -> None:
         interval = self.notifier.watchdog_interval()
         tick = min(interval / 2, 5.0) if interval else 5.0
-        while not self._stop.wait(tick):
+        while not self.stop_signals.wait(tick):
             if interval and self._healthy():
                 self.notifier.watchdog_ping()
             self._check_library()
@@ -561,7 +561,3 @@ def prune_empty_folders(folder: Path, root: Path) -> None:
 
 def _summary(report: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in report.items() if isinstance(v, int))
-
-
-def run_daemon(config: Config) -> int:
-    return Daemon(config).run()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,9 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.links.kinds import check_kinds
 
     configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)
+    # `kill -USR1 <pid>` writes every thread's stack to stderr (the journal): a hung
+    # daemon can say where it hangs without a debugger
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         check_kinds(ctx.config)
         return Daemon(ctx.config).run()

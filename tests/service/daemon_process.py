@@ -98,32 +98,52 @@ def service_environment(home: Path, notify_path: str, watchdog_usec: int | None)
 def run_until_ready(
     command: list[str], config: Path, home: Path, listener: NotifyListener, watchdog_usec=None
 ) -> subprocess.Popen:
+    # output goes to a file, not a pipe: nobody reads a pipe while the daemon runs,
+    # and a full one would block its logging (and so the daemon) on a write
+    output = open(home / "daemon-output.log", "w+")  # noqa: SIM115  (closed in stop())
     process = subprocess.Popen(
         [*command, "--config", str(config), "run"],
         env=service_environment(home, listener.path, watchdog_usec),
         cwd="/",
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=output,
+        stderr=subprocess.STDOUT,
         text=True,
     )
+    process.output = output  # type: ignore[attr-defined]
     try:
         listener.wait_for("READY=1", START_BOUND, process)
     except AssertionError:
         process.kill()
-        _, stderr = process.communicate(timeout=STOP_BOUND)
-        raise AssertionError(f"modeld never became ready; stderr:\n{stderr}") from None
+        process.wait(timeout=STOP_BOUND)
+        raise AssertionError(f"modeld never became ready; output:\n{_output(process)}") from None
     return process
 
 
+def _output(process: subprocess.Popen) -> str:
+    output = process.output  # type: ignore[attr-defined]
+    output.flush()
+    output.seek(0)
+    text = output.read()
+    output.close()
+    return text
+
+
 def stop(process: subprocess.Popen, listener: NotifyListener) -> tuple[int, str]:
-    """SIGTERM, as `systemctl stop` sends; returns (exit code, stderr)."""
+    """SIGTERM, as `systemctl stop` sends; returns (exit code, output).
+
+    If the daemon does not acknowledge it, its threads' stacks (SIGUSR1, which
+    `modeld run` answers with a faulthandler dump) go into the failure message.
+    """
     process.send_signal(signal.SIGTERM)
-    listener.wait_for("STOPPING=1", STOP_BOUND, process)
     try:
-        _, stderr = process.communicate(timeout=STOP_BOUND)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, stderr = process.communicate()
-        raise AssertionError(f"modeld did not exit after SIGTERM; stderr:\n{stderr}") from None
-    return process.returncode, stderr
+        listener.wait_for("STOPPING=1", STOP_BOUND, process)
+        process.wait(timeout=STOP_BOUND)
+    except (AssertionError, subprocess.TimeoutExpired) as exc:
+        if process.poll() is None:
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            process.kill()
+            process.wait()
+        raise AssertionError(f"{exc}\nmodeld's output and stacks:\n{_output(process)}") from None
+    return process.returncode, _output(process)

@@ -8,7 +8,9 @@ SIGTERM, and a clean exit 0, as systemd's Type=notify + WatchdogSec expect.
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
+import time
 
 import pytest
 from daemon_process import NotifyListener, run_until_ready, stop, write_config
@@ -63,5 +65,24 @@ def test_no_watchdog_pings_unless_asked(tmp_path):
             fields = [field for message in listener.messages for field in message]
             assert "WATCHDOG=1" not in fields
             assert fields.count("STOPPING=1") == 1
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_sigusr1_writes_every_threads_stack_and_the_daemon_goes_on(tmp_path):
+    config, state = write_config(tmp_path)
+    try:
+        with NotifyListener() as listener:
+            process = run_until_ready([sys.executable, "-m", "modeld"], config, tmp_path, listener)
+            process.send_signal(signal.SIGUSR1)
+            log = tmp_path / "daemon-output.log"
+            deadline = time.monotonic() + 30
+            while "Current thread" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            dump = log.read_text()
+            assert "Current thread" in dump and "_main_loop" in dump
+            assert call(state / "modeld.sock", "status", timeout=10)["state"] == "running"
+            code, output = stop(process, listener)
+            assert code == 0, output
     finally:
         shutil.rmtree(state, ignore_errors=True)
