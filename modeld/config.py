@@ -8,6 +8,7 @@ where TOML told us).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -289,15 +290,22 @@ _HEADER = re.compile(r"^\s*\[\[?([^\]]+)\]\]?")
 def locate(config: Config, table: str, key: str) -> str:
     """`<file>:line N: table.key`, for a value found wrong after loading
     (by a component that owns the list of what is valid)."""
-    dotted = f"{table}.{key}"
-    if config.source is None:
+    lines: list[str] = []
+    if config.source is not None:
+        # unreadable now: the key is still named, only without its line
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            lines = config.source.read_text(encoding="utf-8").splitlines()
+    return _where(config.source, lines, table, key)
+
+
+def _where(source: Path | None, lines: Sequence[str], table: str, key: str) -> str:
+    """`<file>:line N: table.key` (`?` for a line not found), or the dotted key alone
+    when there is no file."""
+    dotted = f"{table}.{key}" if table else key
+    if source is None:
         return dotted
-    try:
-        lines = config.source.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        lines = []
     number = key_line(lines, table, key)
-    return f"{config.source}:{f'line {number}' if number else '?'}: {dotted}"
+    return f"{source}:{f'line {number}' if number else '?'}: {dotted}"
 
 
 def key_line(lines: Sequence[str], table: str, key: str) -> int | None:
@@ -345,14 +353,7 @@ class _Table:
         self.lines = lines
 
     def key(self, key: str) -> str:
-        dotted = f"{self.name}.{key}" if self.name else key
-        if not self.source:
-            return dotted
-        return f"{self.source}:{self._line_of(key)}: {dotted}"
-
-    def _line_of(self, key: str) -> str:
-        number = key_line(self.lines, self.name, key)
-        return f"line {number}" if number else "?"
+        return _where(self.source, self.lines, self.name, key)
 
     def __iter__(self):
         return iter(list(self.data))
