@@ -137,9 +137,7 @@ class LinkManager:
                     lp.report.models = 1
                     self._ensure(lp, model, _by_app(rows))
                 lp.flush()
-            document = self._finish(lp, "sync of one model")
-            document["links"] = self.links_for_model(model_id) if model else []
-            return document
+            return self._finish(lp, "sync of one model")
 
     def sync_all(self) -> dict[str, Any]:
         """Full reconcile: every model into every app; stale links removed; moves followed."""

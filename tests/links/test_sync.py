@@ -24,7 +24,8 @@ def test_lora_lands_in_loras_as_a_relative_symlink(lconfig, comfy):
         "lora",
         write=lambda f: modelfiles.lora(f / "detail-tweaker.safetensors"),
     )
-    report = LinkManager(lconfig).sync_model(lora.id)
+    manager = LinkManager(lconfig)
+    report = manager.sync_model(lora.id)
 
     link = comfy / "models" / "loras" / "detail-tweaker.safetensors"
     assert link.is_symlink()
@@ -37,7 +38,7 @@ def test_lora_lands_in_loras_as_a_relative_symlink(lconfig, comfy):
     assert (row.app, row.model_id, row.kind) == ("comfyui", lora.id, "symlink")
     assert row.target == str(lora.path())
     assert row.created_at > 0 and row.verified_at >= row.created_at
-    assert report["links"] == [
+    assert manager.links_for_model(lora.id) == [
         {
             "app": "comfyui",
             "path": str(link),
