@@ -107,6 +107,16 @@ def add_command(
     return parser
 
 
+def add_model_id(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
+    """The MODEL_ID positional that `Context.require_model` resolves."""
+    parser.add_argument(
+        "model_id",
+        nargs="?" if optional else None,
+        metavar="MODEL_ID",
+        help="an id, an id prefix, or the exact name",
+    )
+
+
 def add_group(
     subparsers: argparse._SubParsersAction, name: str, help: str
 ) -> argparse._SubParsersAction:

@@ -11,7 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, add_group, print_json
+from modeld.cli.context import (
+    EXIT_FAILURE,
+    CliError,
+    Context,
+    add_command,
+    add_group,
+    add_model_id,
+    print_json,
+)
 from modeld.cli.progress import ProgressLine
 from modeld.control.protocol import ProtocolError
 
@@ -31,21 +39,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_command(subparsers, "list", cmd_list, "every model")
 
     p = add_command(subparsers, "show", cmd_show, "one model, with its links")
-    p.add_argument("model_id", metavar="MODEL_ID", help="an id, an id prefix, or the exact name")
+    add_model_id(p)
 
     p = add_command(
         subparsers, "remove", cmd_remove, "remove a model: links, then files and records"
     )
-    p.add_argument("model_id", metavar="MODEL_ID", help="an id, an id prefix, or the exact name")
+    add_model_id(p)
     p.add_argument("--yes", action="store_true", help="do not ask")
 
     p = add_command(subparsers, "scan", cmd_scan, "re-read the library into the index")
     p.add_argument("--deep", action="store_true", help="rebuild from every metadata.json")
 
     p = add_command(subparsers, "verify", cmd_verify, "re-hash files and report any that changed")
-    p.add_argument(
-        "model_id", nargs="?", metavar="MODEL_ID", help="an id, an id prefix, or the exact name"
-    )
+    add_model_id(p, optional=True)
 
     quarantine = add_group(subparsers, "quarantine", "files refused as dangerous")
     add_command(quarantine, "list", cmd_quarantine_list, "quarantined files and why")
