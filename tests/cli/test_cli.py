@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests import modelfiles
@@ -87,20 +86,7 @@ def test_a_dangerous_pickle_is_quarantined_and_listed(cli, drop, home):
 def test_non_utf8_names_still_give_valid_json(cli, drop):
     name = os.fsencode(drop) + b"/bad-\xff-name.safetensors"
     modelfiles.lora(Path(os.fsdecode(name)))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modeld",
-            "--config",
-            str(cli.config_path),
-            "import",
-            str(drop),
-            "--json",
-        ],
-        capture_output=True,
-        timeout=60,
-    )
+    result = cli.run("import", str(drop), "--json", check=False)
     document = json.loads(result.stdout)  # valid JSON despite the undecodable name
     assert len(document["failed"]) == 1
     assert "rename" in document["failed"][0]["reason"]
