@@ -117,7 +117,6 @@ class _Entry:
     signalled: bool = False  # a completion signal and no write after it
     next_stat: float = 0.0
     queued_at: float | None = None  # time of this entry's live item in the due heap
-    ready: bool = False
     handed_stat: FileStat | None = None
     changed: bool = False  # an event arrived while HANDED
     retry_reason: str = ""
@@ -229,7 +228,6 @@ class SettleMachine:
             entry.run_stat = None
         if entry.run_stat != stat:
             entry.run_stat, entry.run_since = stat, now
-            entry.ready = False
             self._ready.pop(key, None)
             self._schedule(key, entry, now + self._quiet(entry))
             return
@@ -240,8 +238,7 @@ class SettleMachine:
             self._drop(key)  # a placeholder: its next event or scan brings it back
         elif stat.sidecar:
             self._schedule(key, entry, now + self.settle_seconds)
-        elif not entry.ready:
-            entry.ready = True
+        elif key not in self._ready:
             self._ready[key] = now
 
     # -- the caller's side of a hand-out ---------------------------------------------------
@@ -251,7 +248,6 @@ class SettleMachine:
         key = str(path)
         entry = self._entries[key]
         self._ready.pop(key, None)
-        entry.ready = False
         entry.phase = Phase.HANDED
         entry.handed_stat = entry.run_stat
         entry.changed = False
@@ -269,7 +265,6 @@ class SettleMachine:
             self._restart(key, entry, now)
             return
         entry.phase = Phase.SETTLING
-        entry.ready = True
         self._ready[key] = now
         self._ready.move_to_end(key, last=False)
 
@@ -443,7 +438,6 @@ class SettleMachine:
         if entry.phase is Phase.RETRY:
             entry.phase = Phase.SETTLING
         entry.run_stat = None
-        entry.ready = False
         self._ready.pop(key, None)
         # while a writer streams events, the stat keeps moving back: no run can
         # complete before the writes stop, so there is nothing to learn earlier
