@@ -145,13 +145,8 @@ class LinkManager:
             library = self.library()
             if library is None:
                 return _offline_report(self.config.library_root)
-            sites = self._sites_of(library, rediscover=True)
-            lp = LinkPass(library, sites)
-            lp.report.relocated = self._follow_moves(library, sites)
-            models = load_models()
-            rows = registry.all_rows()
-            lp.load_owners(rows)
-            finder = Finder(models, self._old_roots(library))
+            lp, models, rows, finder = self._full_pass(library, rediscover=True)
+            sites = lp.sites
             by_model: dict[str, list[LinkRecord]] = defaultdict(list)
             with database.atomic():
                 for row in rows:
@@ -181,13 +176,8 @@ class LinkManager:
             if library is None:
                 log.info("library at %s is not mounted: repair waits", self.config.library_root)
                 return _offline_report(self.config.library_root)
-            sites = self._sites_of(library)
-            lp = LinkPass(library, sites)
-            lp.report.relocated = self._follow_moves(library, sites)
-            models = load_models()
-            rows = registry.all_rows()
-            lp.load_owners(rows)
-            finder = Finder(models, self._old_roots(library))
+            lp, models, rows, finder = self._full_pass(library)
+            sites = lp.sites
             released: set[str] = set()
             with database.atomic():
                 for row in rows:
@@ -244,6 +234,20 @@ class LinkManager:
                 site.discover(announce=rediscover)
         return self._sites
 
+    def _full_pass(
+        self, library: Library, rediscover: bool = False
+    ) -> tuple[LinkPass, dict[str, LibraryModel], list[LinkRecord], Finder]:
+        """Start a pass over every link (sync, repair): moves followed, models and rows loaded."""
+        sites = self._sites_of(library, rediscover=rediscover)
+        old = registry.known_library_root()
+        old_roots = (old,) if old and old != library.root else ()
+        lp = LinkPass(library, sites)
+        lp.report.relocated = self._follow_moves(library, sites, old_roots)
+        models = load_models()
+        rows = registry.all_rows()
+        lp.load_owners(rows)
+        return lp, models, rows, Finder(models, old_roots)
+
     def _ensure(
         self, lp: LinkPass, model: LibraryModel, rows_by_app: dict[str, list[LinkRecord]]
     ) -> None:
@@ -255,10 +259,11 @@ class LinkManager:
             decision = decide(overrides, site.name, site.app.kind, site.version)
             ensure_model(lp, site, model, rows_by_app.get(site.name, []), decision)
 
-    def _follow_moves(self, library: Library, sites: dict[str, AppSite]) -> dict[str, Any]:
+    def _follow_moves(
+        self, library: Library, sites: dict[str, AppSite], old_roots: tuple[str, ...]
+    ) -> dict[str, Any]:
         moves: dict[str, Any] = {}
-        old = registry.known_library_root()
-        if old and old != library.root:
+        for old in old_roots:
             log.info("library moved from %s to %s: finding its links again", old, library.root)
             moves["library"] = {"from": old, "to": library.root}
         for site in sites.values():
@@ -267,10 +272,6 @@ class LinkManager:
                 if moved:
                     moves.setdefault("apps", {})[site.name] = moved
         return moves
-
-    def _old_roots(self, library: Library) -> tuple[str, ...]:
-        old = registry.known_library_root()
-        return (old,) if old and old != library.root else ()
 
     def _remember(self, library: Library, sites: dict[str, AppSite]) -> None:
         registry.remember_library_root(library.root)
