@@ -86,10 +86,6 @@ class HubUnavailable(Exception):
         self.retry_in = retry_in
 
 
-class FileUnavailable(Exception):
-    """A file request (card, preview) failed on the wire or with a server error."""
-
-
 class RepoNotAvailable(Exception):
     """The Hub answered, and the answer is no: repo missing, private or gated (a 4xx)."""
 
@@ -267,36 +263,33 @@ class HubClient:
         """A small file of a repo; None when it is missing, or (`whole`) larger than
         `max_bytes`. Without `whole`, a larger file's first `max_bytes` (a long card).
 
-        Plain requests: huggingface_hub reads a file only by downloading it
-        into its cache, and these are a card to summarise or a preview to
-        copy. `lfs` files go through /resolve/ (a redirect to the CDN), text
-        through /raw/.
+        A plain streamed GET through huggingface_hub's session: its own readers
+        download a file into its cache, and these are a card to summarise or a
+        preview to copy. `lfs` files go through /resolve/ (a redirect to the
+        CDN), text through /raw/. Any other error status is huggingface_hub's
+        error, so `_call` treats a 429 or a 5xx here as it does for the API.
         """
 
         def send(endpoint: str, token: str | None, timeout: float) -> bytes | None:
-            import requests
-            from huggingface_hub.utils import build_hf_headers
+            from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
             route = "resolve" if lfs else "raw"
             url = f"{endpoint}/{repo_id}/{route}/{quote(revision, safe='')}/{quote(path)}"
             headers = build_hf_headers(
                 token=token, library_name="modeld", library_version=__version__
             )
-            try:
-                with requests.get(url, headers=headers, timeout=timeout, stream=True) as response:
-                    if response.status_code in (401, 403, 404):
-                        return None
-                    if response.status_code == RATE_LIMITED:
-                        wait = self._rate_limit_wait(response.headers, 1)
-                        self._limiter.pause_for(wait)
-                        raise HubUnavailable("rate limited by the Hub", wait)
-                    response.raise_for_status()
-                    body = response.raw.read(max_bytes + 1, decode_content=True)
-            except requests.RequestException as exc:
-                raise FileUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            with get_session().stream("GET", url, headers=headers, timeout=timeout) as response:
+                if response.status_code in (401, 403, 404):
+                    return None
+                hf_raise_for_status(response)
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        break
             if len(body) > max_bytes:
-                return None if whole else body[:max_bytes]
-            return body
+                return None if whole else bytes(body[:max_bytes])
+            return bytes(body)
 
         return self._call(f"{path} of {repo_id}", send)
 
@@ -350,7 +343,7 @@ class HubClient:
                 else:
                     breaker.record_success()
                     raise RepoNotAvailable(what, status) from exc
-            except (httpx2.TransportError, FileUnavailable) as exc:
+            except httpx2.RequestError as exc:  # the wire, a bad encoding, a redirect loop
                 breaker.record_failure()
                 failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             except (ValueError, KeyError, TypeError) as exc:

@@ -407,3 +407,16 @@ def test_a_generic_file_name_in_a_named_repo_is_no_same_name_lead(online, tmp_pa
     assert outcome.status == MISS
     assert outcome.suggestions == ()  # "model.safetensors" is anyone's name: no lead
     assert repo_calls(online) == 1
+
+
+def test_a_429_on_a_file_is_retried_like_an_api_call(online):
+    """A card or preview request gets the API calls' 429 handling: wait as told, then retry."""
+    online.add_repo("org/Carded", {"README.md": ("0" * 64, 10)}, readme="# Carded\n\nA card.")
+    online.fail_next(429, headers={"Retry-After": "1"})
+    hub_client = client()
+
+    assert hub_client.model_card("org/Carded", "main") == "# Carded\n\nA card."
+    first, second = online.requests
+    assert first.path == second.path == "/org/Carded/raw/main/README.md"
+    assert second.time - first.time >= 1.0  # waited as told, not a moment less
+    assert hub_client.requests == 2
