@@ -736,12 +736,14 @@ _TYPE_WORDS = (
 )
 
 
+def _first_match(table: tuple[tuple[re.Pattern[str], str], ...], text: str) -> str | None:
+    """The value of the first (pattern, value) row whose pattern occurs in `text`."""
+    return next((value for pattern, value in table if pattern.search(text)), None)
+
+
 def _type_from_name(f: Facts) -> Label | None:
-    text = f"{f.unit_name} {f.file_name}"
-    for pattern, model_type in _TYPE_WORDS:
-        if pattern.search(text):
-            return Label(model_type, "name", 0.4)
-    return None
+    model_type = _first_match(_TYPE_WORDS, f"{f.unit_name} {f.file_name}")
+    return Label(model_type, "name", 0.4) if model_type else None
 
 
 _DIFFUSION_NAME_FAMILIES = (
@@ -764,13 +766,12 @@ _LLM_NAME_FAMILIES = (
 
 
 def _name_llm_family(text: str) -> str | None:
-    return next((family for pattern, family in _LLM_NAME_FAMILIES if pattern.search(text)), None)
+    return _first_match(_LLM_NAME_FAMILIES, text)
 
 
 def _family_from_name(f: Facts, llm_like: bool) -> Label | None:
-    text = f"{f.unit_name} {f.file_name}"
     families = _LLM_NAME_FAMILIES if llm_like else _DIFFUSION_NAME_FAMILIES
-    family = next((fam for pattern, fam in families if pattern.search(text)), None)
+    family = _first_match(families, f"{f.unit_name} {f.file_name}")
     return Label(family, "name", 0.4) if family else None
 
 
@@ -786,11 +787,9 @@ _METADATA_FAMILIES = (
 
 def _family_from_metadata(f: Facts) -> Label | None:
     for key in ("modelspec.architecture", "ss_base_model_version"):
-        value = f.metadata.get(key)
-        if value:
-            for pattern, family in _METADATA_FAMILIES:
-                if pattern.search(value):
-                    return Label(family, "metadata", METADATA)
+        family = _first_match(_METADATA_FAMILIES, f.metadata.get(key) or "")
+        if family:
+            return Label(family, "metadata", METADATA)
     if f.metadata.get("ss_v2") == "True":
         return Label("sd2", "metadata", METADATA)
     return None
