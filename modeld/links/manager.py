@@ -32,6 +32,7 @@ from modeld.links.health import (
     row_health,
     summarize,
 )
+from modeld.links.linkops import SYMLINK
 from modeld.links.model import LibraryModel, load_models
 from modeld.links.overrides import decide, read_overrides
 from modeld.links.registry import LinkRecord
@@ -291,22 +292,7 @@ class LinkManager:
                 hit = adoptable(orphan, library, finder)
                 if hit is not None:
                     model, source, is_dir = hit
-                    file = model.file(source)
-                    lp.add(
-                        registry.new_row(
-                            app=site.name,
-                            model_id=model.model_id,
-                            path=orphan.path,
-                            target=library.target(model, source),
-                            source=source,
-                            kind="symlink",
-                            is_dir=is_dir,
-                            group=None,
-                            blake3=file.blake3 if file else model.blake3,
-                            size=file.size if file else None,
-                            now=lp.now,
-                        )
-                    )
+                    lp.register(site.name, model, source, is_dir, orphan.path, SYMLINK, None)
                     lp.report.adopted += 1
                 elif orphan.dangling and remove_dangling_orphan(orphan, library):
                     lp.report.removed += 1

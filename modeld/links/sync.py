@@ -106,12 +106,36 @@ class LinkPass:
         """Every registered link path, including this pass's unflushed ones (full passes)."""
         return set(self.owners or ()) | set(self._new_paths)
 
-    def add(self, row: dict[str, Any]) -> None:
+    def register(
+        self,
+        app: str,
+        model: LibraryModel,
+        source: str,
+        is_dir: bool,
+        path: str,
+        kind: str,
+        group: str | None,
+    ) -> None:
         """Register a link made (or adopted) in this pass; written at the next flush."""
-        self.pending.append(row)
-        self._new_paths[row["path"]] = row["model_id"]
-        if row["group"]:
-            self._new_groups[row["group"]] = row["model_id"]
+        file = model.file(source)
+        self.pending.append(
+            registry.new_row(
+                app=app,
+                model_id=model.model_id,
+                path=path,
+                target=self.library.target(model, source),
+                source=source,
+                kind=kind,
+                is_dir=is_dir,
+                group=group,
+                blake3=file.blake3 if file else model.blake3,
+                size=file.size if file else None,
+                now=self.now,
+            )
+        )
+        self._new_paths[path] = model.model_id
+        if group:
+            self._new_groups[group] = model.model_id
 
     def rewrite(self, row: LinkRecord, target: str, kind: str, is_dir: bool) -> None:
         row.target, row.kind, row.is_dir = target, kind, is_dir
@@ -407,15 +431,9 @@ def _place_one(
     method: LinkMethod,
 ) -> bool | None:
     """True when linked (or an identical unowned link adopted), False when the name is taken."""
-    target = lp.library.target(model, placement.source)
     found = occupant(path)
     if found is not None:
-        if lp.owner_of(path) is None and _adoptable(path, found, target):
-            kind = SYMLINK if found == "symlink" else HARDLINK
-            _register(lp, site, model, placement, path, target, kind, None)
-            lp.report.adopted += 1
-            return True
-        return False
+        return _adopt(lp, site, model, placement, path, found, None)
     try:
         create(path, lp.library.real_target(model, placement.source), method, lp.real_dirs)
     except FileExistsError:
@@ -423,7 +441,7 @@ def _place_one(
     except OSError as exc:
         lp.report.problem(app=site.name, model_id=model.model_id, path=path, reason=str(exc))
         return None
-    _register(lp, site, model, placement, path, target, method.kind, None)
+    lp.register(site.name, model, placement.source, placement.is_dir, path, method.kind, None)
     lp.report.created += 1
     return True
 
@@ -447,56 +465,43 @@ def _place_group(
         return None
     for placement in unit:
         path = join(group, placement.inner)
-        target = lp.library.target(model, placement.source)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             found = occupant(path)
             if found is not None:
-                if lp.owner_of(path) is None and _adoptable(path, found, target):
-                    kind = SYMLINK if found == "symlink" else HARDLINK
-                    _register(lp, site, model, placement, path, target, kind, group)
-                    lp.report.adopted += 1
+                if _adopt(lp, site, model, placement, path, found, group):
                     continue
                 raise FileExistsError(f"{path} is taken by a {found} modeld does not own")
             create(path, lp.library.real_target(model, placement.source), method, lp.real_dirs)
         except OSError as exc:
             lp.report.problem(app=site.name, model_id=model.model_id, path=path, reason=str(exc))
             continue
-        _register(lp, site, model, placement, path, target, method.kind, group)
+        lp.register(site.name, model, placement.source, placement.is_dir, path, method.kind, group)
         lp.report.created += 1
     return True
 
 
-def _adoptable(path: str, found: str, target: str) -> bool:
-    """An unregistered link that already reaches exactly this file: take it over as is."""
-    if found == "symlink":
-        return observe(path, SYMLINK, target) == OK
-    return found == "file" and observe(path, HARDLINK, target) == OK
-
-
-def _register(
+def _adopt(
     lp: LinkPass,
     site: AppSite,
     model: LibraryModel,
     placement: Placement,
     path: str,
-    target: str,
-    kind: str,
+    found: str,
     group: str | None,
-) -> None:
-    file = model.file(placement.source)
-    lp.add(
-        registry.new_row(
-            app=site.name,
-            model_id=model.model_id,
-            path=path,
-            target=target,
-            source=placement.source,
-            kind=kind,
-            is_dir=placement.is_dir,
-            group=group,
-            blake3=file.blake3 if file else model.blake3,
-            size=file.size if file else None,
-            now=lp.now,
-        )
-    )
+) -> bool:
+    """Take over an unregistered link at `path` that already reaches exactly this file."""
+    if lp.owner_of(path) is not None:
+        return False
+    target = lp.library.target(model, placement.source)
+    if found == "symlink":
+        kind = SYMLINK
+    elif found == "file":
+        kind = HARDLINK
+    else:
+        return False
+    if observe(path, kind, target) != OK:
+        return False
+    lp.register(site.name, model, placement.source, placement.is_dir, path, kind, group)
+    lp.report.adopted += 1
+    return True
