@@ -47,6 +47,7 @@ from modeld.hub.clues import collect_clues, header_fields
 from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, LookupOutcome, find_repo
 from modeld.hub.preview import IMAGE_SUFFIXES, MAX_PREVIEW_BYTES, image_suffix, preview_name
 from modeld.ingest import attach
+from modeld.ingest.formats.companions import read_optional_json
 from modeld.ingest.journal import Journal
 from modeld.ingest.units import is_weights_name
 from modeld.library.db import ModelRecord, database
@@ -556,7 +557,8 @@ def _header_details(folder: Path, primary: FileEntry | None) -> Mapping[str, Any
 
 
 def _read_sidecars(folder: Path) -> dict[str, Any]:
-    """Companion JSON files in the model folder (.civitai.info, same-stem .json), parsed."""
+    """Companion JSON objects in the model folder (.civitai.info, same-stem .json), parsed
+    with the importer's capped reader."""
     sidecars: dict[str, Any] = {}
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -572,12 +574,12 @@ def _read_sidecars(folder: Path) -> dict[str, Any]:
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if entry.stat(follow_symlinks=False).st_size > _SIDECAR_MAX_BYTES:
-                continue
-            with open(entry.path, encoding="utf-8") as handle:
-                sidecars[name] = json.load(handle)
-        except (OSError, UnicodeDecodeError, ValueError):
-            continue  # not JSON after all: no clue
+        except OSError:
+            continue
+        document = read_optional_json(Path(entry.path), _SIDECAR_MAX_BYTES)
+        if document is None:
+            continue  # too big, or not a JSON object after all: no clue
+        sidecars[name] = document
         if len(sidecars) >= _SIDECAR_MAX_FILES:
             break
     return sidecars
