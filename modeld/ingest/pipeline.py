@@ -28,11 +28,10 @@ from modeld.config import Config
 from modeld.ingest import attach
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
-from modeld.ingest.hashing import Digests
+from modeld.ingest.hashing import Digests, copy_and_hash
 from modeld.ingest.identify import identify
 from modeld.ingest.naming import safe_component
 from modeld.ingest.place import (
-    copy_with_hash,
     describe_os_error,
     rename_and_hash,
     same_bytes,
@@ -271,7 +270,7 @@ class Importer:
                 after = journal_ops.stat_key(staged)
             else:
                 entry.update(copied=[*entry.data["copied"], [str(file.path), str(staged)]])
-                digests[file.name] = copy_with_hash(file.path, staged, advance)
+                digests[file.name] = copy_and_hash(file.path, staged, advance)
                 after = journal_ops.stat_key(file.path)
             # a file that changed while we read it was not finished
             if after[:2] != before[:2] or digests[file.name].size != before[0]:

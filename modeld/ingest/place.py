@@ -11,7 +11,7 @@ import filecmp
 import os
 from pathlib import Path
 
-from modeld.ingest.hashing import Digests, ProgressFn, copy_and_hash, hash_file
+from modeld.ingest.hashing import Digests, ProgressFn, hash_file
 
 
 def same_device(source: Path, folder: Path) -> bool:
@@ -38,10 +38,6 @@ def move_within_device(source: Path, staged: Path) -> None:
 def rename_and_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
     move_within_device(source, staged)
     return hash_file(staged, progress)
-
-
-def copy_with_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
-    return copy_and_hash(source, staged, progress)
 
 
 def same_bytes(a: Path, b: Path) -> bool:

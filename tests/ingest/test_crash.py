@@ -46,12 +46,12 @@ CHILD = textwrap.dedent(
     elif point == "between-link-and-unlink":
         os.unlink = die  # the first unlink is the source's, right after the hard link
     elif point == "mid-copy":
-        original = pipeline.copy_with_hash
+        original = pipeline.copy_and_hash
         def copy_and_die(src, staged, progress):
             def on_chunk(count):
                 die()
             return original(src, staged, on_chunk)
-        pipeline.copy_with_hash = copy_and_die
+        pipeline.copy_and_hash = copy_and_die
     elif point == "before-place":
         pipeline.write_metadata = die
     elif point == "after-place":
