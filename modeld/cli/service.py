@@ -118,20 +118,8 @@ def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
     if failure := report.failure:
         raise CliError(f"install failed: {_describe(failure.action)}: {failure.detail}")
     if not args.json:
-        print(_installed_message(manager.name))
+        print(manager.installed_message())
     return EXIT_OK
-
-
-def _installed_message(manager_name: str) -> str:
-    if manager_name == "systemd":
-        return (
-            "modeld runs as the user service modeld.service and starts at login.\n"
-            "logs: journalctl --user -u modeld    state: modeld service status"
-        )
-    return (
-        "modeld runs as the launch agent org.modeld.daemon and starts at login.\n"
-        "logs: modeld's log file (modeld config show), crashes in ~/Library/Logs/modeld/"
-    )
 
 
 # -- uninstall ----------------------------------------------------------------
@@ -196,21 +184,22 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     if args.json:
         print_json(document)
     else:
-        print("\n".join(_status_lines(document)))
+        print("\n".join(_status_lines(document, manager)))
     return code
 
 
-def _status_lines(doc: dict[str, Any]) -> list[str]:
+def _status_lines(doc: dict[str, Any], manager) -> list[str]:
+    from modeld.service.base import first_line
+
     lines = []
     if not doc["available"]:
-        first = (doc["reason"] or "").splitlines()[:1]
-        lines.append(f"{doc['manager']}: not reachable ({first[0] if first else '?'})")
+        lines.append(f"{manager.name}: not reachable ({first_line(doc['reason'] or '')})")
     lines.append(
         "installed: "
         + (", ".join(doc["files"]) if doc["installed"] else "no (modeld service install)")
     )
     for name, props in doc["services"].items():
-        lines.append(f"{name}: {_service_summary(doc['manager'], props)}")
+        lines.append(f"{name}: {manager.summarize(props) if props else 'unknown'}")
     daemon = doc["daemon"]
     if daemon is None:
         lines.append("daemon: not running")
@@ -223,33 +212,9 @@ def _status_lines(doc: dict[str, Any]) -> list[str]:
             f"watching {len(watching)} folder{'s' if len(watching) != 1 else ''}, "
             f"{daemon.get('imported', 0)} imported, {daemon.get('quarantined', 0)} quarantined"
         )
-    if doc["manager"] == "systemd":
-        lines.append("logs: journalctl --user -u modeld")
+    if manager.logs_hint:
+        lines.append(f"logs: {manager.logs_hint}")
     return lines
-
-
-def _service_summary(manager: str, props: dict[str, str]) -> str:
-    if not props:
-        return "unknown"
-    if manager == "systemd":
-        if props.get("LoadState") == "not-found":
-            return "not installed"
-        summary = f"{props.get('ActiveState', '?')} ({props.get('SubState', '?')})"
-        if props.get("UnitFileState"):
-            summary += f", {props['UnitFileState']}"
-        if props.get("MainPID", "0") != "0":
-            summary += f", pid {props['MainPID']}"
-        if props.get("NRestarts", "0") != "0":
-            summary += f", {props['NRestarts']} restarts"
-        if props.get("StatusText"):
-            summary += f": {props['StatusText']}"
-        return summary
-    summary = props.get("state", "?")
-    if "pid" in props:
-        summary += f", pid {props['pid']}"
-    if "last exit code" in props:
-        summary += f", last exit {props['last exit code']}"
-    return summary
 
 
 # -- output -------------------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from modeld.service.base import ServiceManager, first_line
 from modeld.service.plan import (
     Host,
     InstallRecord,
@@ -19,12 +20,11 @@ from modeld.service.plan import (
     Plan,
     RemoveFile,
     Run,
-    Runner,
     ServiceSpec,
     WriteFile,
     record_for,
     removals,
-    run_command,
+    stale_removals,
 )
 
 DAEMON_LABEL = "org.modeld.daemon"
@@ -112,21 +112,18 @@ def parse_print(output: str) -> dict[str, str]:
     return properties
 
 
-class Launchd:
+class Launchd(ServiceManager):
     """Plans and queries the user's launchd GUI domain (`launchctl ... gui/UID`)."""
 
     name = "launchd"
-
-    def __init__(self, host: Host, runner: Runner = run_command):
-        self.host = host
-        self.runner = runner
+    services = (DAEMON_LABEL, TRAY_LABEL)
 
     @property
     def domain(self) -> str:
         return f"gui/{self.host.uid}"
 
-    def plist_path(self, label: str) -> Path:
-        return agents_dir(self.host) / f"{label}.plist"
+    def service_file(self, service: str) -> Path:
+        return agents_dir(self.host) / f"{service}.plist"
 
     def unavailable(self) -> str | None:
         """Why the GUI domain cannot take agents (e.g. an ssh session), or None."""
@@ -140,7 +137,7 @@ class Launchd:
         agents = {DAEMON_LABEL: daemon_agent(spec, logs)}
         if spec.tray:
             agents[TRAY_LABEL] = tray_agent(spec, logs)
-        writes = [WriteFile(self.plist_path(label), dumps(a)) for label, a in agents.items()]
+        writes = [WriteFile(self.service_file(label), dumps(a)) for label, a in agents.items()]
 
         created_dirs = list(previous.dirs) if previous else []
         plan = Plan(self.name)
@@ -148,8 +145,7 @@ class Launchd:
             for label in previous.services:
                 if label not in agents:
                     plan.actions.append(Run(self._bootout(label), required=False))
-            written = {str(w.path) for w in writes}
-            plan.actions += [RemoveFile(Path(p)) for p in previous.files if p not in written]
+            plan.actions += stale_removals(previous, writes)
         if not logs.exists():
             plan.actions.append(MakeDir(logs))
             created_dirs.append(str(logs))
@@ -165,7 +161,7 @@ class Launchd:
                 # undo an earlier `launchctl disable`, which would make bootstrap fail
                 Run(("launchctl", "enable", f"{self.domain}/{label}"), required=required),
                 Run(
-                    ("launchctl", "bootstrap", self.domain, str(self.plist_path(label))),
+                    ("launchctl", "bootstrap", self.domain, str(self.service_file(label))),
                     required=required,
                 ),
             ]
@@ -184,25 +180,29 @@ class Launchd:
         plan.actions.append(RemoveFile(self.host.record_path))
         return plan
 
-    def status(self) -> dict:
-        reason = self.unavailable()
-        if reason is not None:
-            return {"manager": self.name, "available": False, "reason": reason, "services": {}}
-        services = {}
-        for label in (DAEMON_LABEL, TRAY_LABEL):
-            result = self.runner(["launchctl", "print", f"{self.domain}/{label}"])
-            services[label] = parse_print(result.output) if result.returncode == 0 else {}
-        return {"manager": self.name, "available": True, "reason": None, "services": services}
+    def query(self, service: str) -> dict[str, str]:
+        result = self.runner(["launchctl", "print", f"{self.domain}/{service}"])
+        return parse_print(result.output) if result.returncode == 0 else {}
 
-    def installed_without_record(self) -> list[Path]:
-        paths = (self.plist_path(label) for label in (DAEMON_LABEL, TRAY_LABEL))
-        return [p for p in paths if p.exists()]
+    def summarize(self, properties: dict[str, str]) -> str:
+        summary = properties.get("state", "?")
+        if "pid" in properties:
+            summary += f", pid {properties['pid']}"
+        if "last exit code" in properties:
+            summary += f", last exit {properties['last exit code']}"
+        return summary
+
+    def installed_message(self) -> str:
+        return (
+            f"modeld runs as the launch agent {DAEMON_LABEL} and starts at login.\n"
+            "logs: modeld's log file (modeld config show), crashes in ~/Library/Logs/modeld/"
+        )
 
     def advice(self, spec: ServiceSpec, reason: str) -> str:
         run = " ".join(spec.command("run"))
         return (
             f"the launchd GUI domain {self.domain} is not available "
-            f"({reason.splitlines()[0] if reason else '?'}).\n"
+            f"({first_line(reason)}).\n"
             "Agents load into a desktop login: log in to the Mac as this user and run\n"
             f"`modeld service install` again, or run `{run}` in a terminal."
         )

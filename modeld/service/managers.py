@@ -8,18 +8,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from modeld.service.base import ServiceManager
 from modeld.service.launchd import Launchd
 from modeld.service.plan import Host, Runner, ServiceSpec, run_command
 from modeld.service.systemd import Systemd
-
-Manager = Systemd | Launchd
 
 
 class UnsupportedPlatform(Exception):
     """No service manager modeld knows how to drive."""
 
 
-def manager_for(host: Host, runner: Runner = run_command) -> Manager:
+def manager_for(host: Host, runner: Runner = run_command) -> ServiceManager:
     if host.platform == "darwin":
         return Launchd(host, runner)
     if host.platform.startswith("linux"):

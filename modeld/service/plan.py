@@ -273,6 +273,12 @@ def record_for(
     )
 
 
+def stale_removals(previous: InstallRecord, writes: Sequence[WriteFile]) -> list[Action]:
+    """Remove the files an earlier install wrote that this one does not write again."""
+    written = {str(w.path) for w in writes}
+    return [RemoveFile(Path(p)) for p in previous.files if p not in written]
+
+
 def removals(record: InstallRecord, notes: list[str]) -> list[Action]:
     """Remove exactly the recorded files (noting any edited since), then the recorded dirs."""
     actions: list[Action] = []

@@ -11,18 +11,18 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
+from modeld.service.base import ServiceManager, first_line
 from modeld.service.plan import (
     Host,
     InstallRecord,
     Plan,
     RemoveFile,
     Run,
-    Runner,
     ServiceSpec,
     WriteFile,
     record_for,
     removals,
-    run_command,
+    stale_removals,
 )
 
 DAEMON_UNIT = "modeld.service"
@@ -189,14 +189,12 @@ def parse_show(output: str) -> dict[str, str]:
     return properties
 
 
-class Systemd:
+class Systemd(ServiceManager):
     """Plans and queries a systemd user instance (`systemctl --user`)."""
 
     name = "systemd"
-
-    def __init__(self, host: Host, runner: Runner = run_command):
-        self.host = host
-        self.runner = runner
+    services = (DAEMON_UNIT, TRAY_UNIT)
+    logs_hint = "journalctl --user -u modeld"
 
     def unavailable(self) -> str | None:
         """Why no user manager can be reached, or None when it answers."""
@@ -222,8 +220,7 @@ class Systemd:
             stale_units = [u for u in previous.services if u not in units]
             if stale_units:
                 plan.actions.append(Run((*SYSTEMCTL, "disable", "--now", *stale_units), False))
-            written = {str(w.path) for w in writes}
-            plan.actions += [RemoveFile(Path(p)) for p in previous.files if p not in written]
+            plan.actions += stale_removals(previous, writes)
 
         plan.actions += writes
         plan.actions.append(WriteFile(self.host.record_path, record.to_json()))
@@ -254,27 +251,39 @@ class Systemd:
         plan.actions.append(RemoveFile(self.host.record_path))
         return plan
 
-    def status(self) -> dict:
-        reason = self.unavailable()
-        if reason is not None:
-            return {"manager": self.name, "available": False, "reason": reason, "services": {}}
-        services = {}
-        for unit in (DAEMON_UNIT, TRAY_UNIT):
-            result = self.runner(
-                [*SYSTEMCTL, "show", unit, "--property=" + ",".join(STATUS_PROPERTIES)]
-            )
-            services[unit] = parse_show(result.output) if result.returncode == 0 else {}
-        return {"manager": self.name, "available": True, "reason": None, "services": services}
+    def service_file(self, service: str) -> Path:
+        return unit_dir(self.host) / service
 
-    def installed_without_record(self) -> list[Path]:
-        """Unit files in the user's unit folder that no install record accounts for."""
-        folder = unit_dir(self.host)
-        return [folder / u for u in (DAEMON_UNIT, TRAY_UNIT) if (folder / u).exists()]
+    def query(self, service: str) -> dict[str, str]:
+        result = self.runner(
+            [*SYSTEMCTL, "show", service, "--property=" + ",".join(STATUS_PROPERTIES)]
+        )
+        return parse_show(result.output) if result.returncode == 0 else {}
+
+    def summarize(self, properties: dict[str, str]) -> str:
+        if properties.get("LoadState") == "not-found":
+            return "not installed"
+        summary = f"{properties.get('ActiveState', '?')} ({properties.get('SubState', '?')})"
+        if properties.get("UnitFileState"):
+            summary += f", {properties['UnitFileState']}"
+        if properties.get("MainPID", "0") != "0":
+            summary += f", pid {properties['MainPID']}"
+        if properties.get("NRestarts", "0") != "0":
+            summary += f", {properties['NRestarts']} restarts"
+        if properties.get("StatusText"):
+            summary += f": {properties['StatusText']}"
+        return summary
+
+    def installed_message(self) -> str:
+        return (
+            f"modeld runs as the user service {DAEMON_UNIT} and starts at login.\n"
+            f"logs: {self.logs_hint}    state: modeld service status"
+        )
 
     def advice(self, spec: ServiceSpec, reason: str) -> str:
         argv = spec.command("run")
         return (
-            f"no systemd user instance answers ({reason.splitlines()[0] if reason else '?'}).\n"
+            f"no systemd user instance answers ({first_line(reason)}).\n"
             "To run modeld as a service anyway:\n"
             "  - log in as this user directly (a desktop or ssh login starts the user\n"
             "    manager; su and sudo do not), then run `modeld service install` again;\n"
