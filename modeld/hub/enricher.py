@@ -44,7 +44,7 @@ from modeld.hub.client import (
 )
 from modeld.hub.clock import Cancelled, Clock, RealClock
 from modeld.hub.clues import collect_clues, header_fields
-from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, LookupOutcome, find_repo
+from modeld.hub.lookup import CONFIRMED, MISS, OFFLINE, UNAVAILABLE, LookupOutcome, find_repo
 from modeld.hub.preview import IMAGE_SUFFIXES, MAX_PREVIEW_BYTES, image_suffix, preview_name
 from modeld.ingest import attach
 from modeld.ingest.formats.companions import read_optional_json
@@ -317,10 +317,9 @@ class HubEnricher:
         if record is None:
             return _result(model_id, None, STATUS_MISSING)
         folder = self.config.library_root / record.rel_path
-        if not refresh and record.hub and json.loads(record.hub).get("confirmed"):
-            return _result(
-                model_id, record.name, STATUS_CONFIRMED, hub=json.loads(record.hub), cached=True
-            )
+        known = json.loads(record.hub) if record.hub and not refresh else None
+        if known and known.get("confirmed"):
+            return _result(model_id, record.name, STATUS_CONFIRMED, hub=known, cached=True)
         cached = None if refresh else self.cache.get(record.sha256)
         breaker_wait = self.client.breaker().retry_in()
         if cached is None and breaker_wait:
@@ -504,7 +503,7 @@ class HubEnricher:
 _STATE_OF = {
     CONFIRMED: lookup_state.DONE,
     MISS: lookup_state.MISS,
-    "unavailable": lookup_state.PENDING,
+    UNAVAILABLE: lookup_state.PENDING,
 }
 
 
