@@ -73,6 +73,8 @@ class Daemon:
         self.events = EventBus()
         self.events.listen(self._observe)
         self.notifier = Notifier()
+        # written by worker, hub and scheduler threads, read by status requests
+        self._status_lock = threading.Lock()
         self.counters = {"imported": 0, "duplicates": 0, "quarantined": 0, "failed": 0}
         self.errors: list[str] = []
         self.recent: list[dict[str, Any]] = []
@@ -126,7 +128,7 @@ class Daemon:
         self._wait_for_library()
         self.db = index_db.open_index(config.index_path)
         for message in recover(config):
-            self.errors.append(f"recovered: {message}")
+            self._note_error(f"recovered: {message}")
 
         self.links = self._make_links()
         self.hub = self._make_hub()
@@ -272,7 +274,7 @@ class Daemon:
         jobs["links-repair"] = (self.config.links.repair_minutes * 60, self._repair_links)
         if self.hub is not None:
             jobs["hub-retry"] = (self.config.hub.retry_minutes * 60, self.hub.retry_pending)
-        return build_scheduler(jobs, on_error=self.errors.append)
+        return build_scheduler(jobs, on_error=self._note_error)
 
     # -- the flow of one file -------------------------------------------------------------
 
@@ -417,34 +419,47 @@ class Daemon:
                 model["model_type"],
                 model["family"],
             )
-            self.counters["imported"] += 1
-            self.recent = [event["model"], *self.recent][:10]
+            with self._status_lock:
+                self.counters["imported"] += 1
+                self.recent = [event["model"], *self.recent][:10]
         elif kind == "duplicate":
             log.info("duplicate of %s: %s", event["id"], event["path"])
-            self.counters["duplicates"] += 1
+            self._count("duplicates")
         elif kind == "quarantined":
             log.warning("quarantined %s: %s", event["path"], event["reason"])
-            self.counters["quarantined"] += 1
+            self._count("quarantined")
         elif kind == "failed":
-            self.counters["failed"] += 1
-            self.errors = [*self.errors, f"{event['path']}: {event['reason']}"][-50:]
+            self._count("failed")
+            self._note_error(f"{event['path']}: {event['reason']}")
+
+    def _count(self, counter: str) -> None:
+        with self._status_lock:  # += is a read and a write: two workers could lose one
+            self.counters[counter] += 1
+
+    def _note_error(self, message: str) -> None:
+        """Keep the last 50 errors for `status` (from any thread)."""
+        with self._status_lock:
+            self.errors.append(message)
+            del self.errors[:-50]
 
     def status(self) -> dict[str, Any]:
         state = "paused" if self.queues.paused else "running"
+        with self._status_lock:
+            counters, errors, recent = dict(self.counters), self.errors[-20:], list(self.recent)
         document = {
             "state": state,
             "pid": os.getpid(),
             "watching": self.watch.watching(),
             "queues": self.queues.snapshot(),
-            "imported": self.counters["imported"],
-            "duplicates": self.counters["duplicates"],
+            "imported": counters["imported"],
+            "duplicates": counters["duplicates"],
             # what waits for the user in the quarantine folder, not a session count
             "quarantined": count_quarantine(self.config.quarantine_dir),
-            "quarantined_since_start": self.counters["quarantined"],
-            "failed": self.counters["failed"],
+            "quarantined_since_start": counters["quarantined"],
+            "failed": counters["failed"],
             "links": self.links.counts(),
-            "errors": list(self.errors[-20:]),
-            "recent": list(self.recent),
+            "errors": errors,
+            "recent": recent,
             "imported_today": self._imported_today(),
             "library": {
                 "root": str(self.config.library_root),
@@ -541,7 +556,7 @@ class Daemon:
                 return
             report = verify_models(self.config.library_root, [record])
             for item in report["mismatched"] + report["missing"]:
-                self.errors.append(f"verify: {item['path']} changed or missing")
+                self._note_error(f"verify: {item['path']} changed or missing")
             index_db.set_state("verify.cursor", record.model_id)
         index_db.set_state("verify.cursor", "")
 
