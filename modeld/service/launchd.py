@@ -57,36 +57,38 @@ def _environment(spec: ServiceSpec) -> dict[str, str]:
     }
 
 
-def daemon_agent(spec: ServiceSpec, logs: Path) -> dict[str, Any]:
+def _agent(
+    label: str, argv: list[str], spec: ServiceSpec, logs: Path, log_name: str
+) -> dict[str, Any]:
+    """The keys both agents share (plistlib sorts keys, so the order here is free)."""
     return {
-        "Label": DAEMON_LABEL,
-        "ProgramArguments": spec.command("run"),
+        "Label": label,
+        "ProgramArguments": argv,
         "RunAtLoad": True,
         # restart after a crash or a failing exit, not after a clean stop
         "KeepAlive": {"SuccessfulExit": False},
         "ThrottleInterval": THROTTLE_SECONDS,
+        "EnvironmentVariables": _environment(spec),
+        "StandardOutPath": str(logs / f"{log_name}.stdout.log"),
+        "StandardErrorPath": str(logs / f"{log_name}.stderr.log"),
+    }
+
+
+def daemon_agent(spec: ServiceSpec, logs: Path) -> dict[str, Any]:
+    return {
+        **_agent(DAEMON_LABEL, spec.command("run"), spec, logs, "daemon"),
         # Background would throttle disk I/O, and a user who dropped a 20 GB
         # model expects it imported now, not when the Mac is idle
         "ProcessType": "Standard",
-        "EnvironmentVariables": _environment(spec),
-        "StandardOutPath": str(logs / "daemon.stdout.log"),
-        "StandardErrorPath": str(logs / "daemon.stderr.log"),
     }
 
 
 def tray_agent(spec: ServiceSpec, logs: Path) -> dict[str, Any]:
     return {
-        "Label": TRAY_LABEL,
-        "ProgramArguments": spec.command("tray"),
-        "RunAtLoad": True,
-        "KeepAlive": {"SuccessfulExit": False},
-        "ThrottleInterval": THROTTLE_SECONDS,
+        **_agent(TRAY_LABEL, spec.command("tray"), spec, logs, "tray"),
         # a menu-bar icon needs the logged-in desktop (Aqua), never ssh sessions
         "LimitLoadToSessionType": "Aqua",
         "ProcessType": "Interactive",
-        "EnvironmentVariables": _environment(spec),
-        "StandardOutPath": str(logs / "tray.stdout.log"),
-        "StandardErrorPath": str(logs / "tray.stderr.log"),
     }
 
 
