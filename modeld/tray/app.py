@@ -123,7 +123,6 @@ class TrayApp:
         self.render_lock = threading.Lock()
         self.stopping = threading.Event()
         self.refresh_wanted = threading.Event()
-        self.events_applied = 0  # besides progress: a status snapshot older than one is stale
         self._shown: tuple[Any, ...] | None = None
         self._shown_menu: tuple[MenuEntry, ...] | None = None
         self._pystray = pystray
@@ -182,8 +181,6 @@ class TrayApp:
                     self._render()
                     for event in subscription.events:
                         with self.lock:
-                            if event.get("event") != "progress":
-                                self.events_applied += 1
                             if self.model.apply_event(event, self.clock()):
                                 self.refresh_wanted.set()
                         self._render()
@@ -219,14 +216,14 @@ class TrayApp:
         with self.lock:
             if not self.model.connected:
                 return
-            applied = self.events_applied
+            generation = self.model.generation
         try:
             status = call(self.socket_path, "status", timeout=STATUS_TIMEOUT)
         except _CONNECTION_ERRORS as exc:
             log.debug("status refresh failed: %s", exc)  # the subscription notices a lost daemon
             return
         with self.lock:
-            if self.events_applied != applied:
+            if self.model.generation != generation:
                 # the snapshot may predate those events (a pause): it would undo them
                 self.refresh_wanted.set()
                 return

@@ -144,6 +144,9 @@ class TrayModel:
         self.recent: list[Mapping[str, Any]] = []
         self._batch: _Batch | None = None
         self._pending: list[Notification] = []
+        # events applied, besides progress: a status snapshot asked for at an older
+        # generation may predate one of them (a pause) and must not undo it
+        self.generation = 0
 
     # ---- input -------------------------------------------------------------
 
@@ -192,6 +195,8 @@ class TrayModel:
         """One event from the subscription; True when a status refresh would update the counts."""
         kind = event.get("event")
         when = float(event.get("time") or now)
+        if kind != "progress":
+            self.generation += 1
         if "queued" in event:  # the daemon may tell the queue length with each event
             self.queued = _int(event["queued"])
         if kind == "state":

@@ -93,6 +93,15 @@ def test_paused_status_and_state_events_switch_the_icon():
     assert model.icon_state() is IconState.PAUSED
 
 
+def test_every_event_but_progress_moves_the_generation_a_snapshot_is_checked_against():
+    model = connected()
+    start = model.generation
+    model.apply_event(ev("progress", path="/drop/a.safetensors", done=1, total=9), T0)
+    assert model.generation == start  # progress streams; counting it would starve refreshes
+    model.apply_event(ev("state", state="paused"), T0)
+    assert model.generation == start + 1
+
+
 def test_an_active_job_in_the_status_gives_the_importing_icon():
     queues = [{"device": "sda", "kind": "ssd", "pending": 2,
                "active": [{"path": "/drop/a.safetensors", "done": 10, "total": 100}]}]  # fmt: skip
