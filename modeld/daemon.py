@@ -274,7 +274,8 @@ class Daemon:
         jobs["links-repair"] = (self.config.links.repair_minutes * 60, self._repair_links)
         if self.hub is not None:
             jobs["hub-retry"] = (self.config.hub.retry_minutes * 60, self.hub.retry_pending)
-        return build_scheduler(jobs, on_error=self._note_error)
+        # the watches' catch-up scan, started just before, is the overdue rescan
+        return build_scheduler(jobs, on_error=self._note_error, done_at_start={"rescan"})
 
     # -- the flow of one file -------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
@@ -50,8 +50,15 @@ def _recorded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 def build_scheduler(
     jobs: dict[str, tuple[float, Callable[[], object]]],
     on_error: Callable[[str], None],
+    *,
+    done_at_start: Collection[str] = (),
 ) -> BackgroundScheduler:
-    """A scheduler with one interval job per entry: name -> (seconds, callable)."""
+    """A scheduler with one interval job per entry: name -> (seconds, callable).
+
+    Jobs named in `done_at_start` have their work done by start-up itself (the
+    catch-up scan is a full rescan): they run one interval from now, however
+    overdue, rather than repeat that work a few seconds later.
+    """
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
@@ -59,7 +66,7 @@ def build_scheduler(
     )
     now = time.time()
     for name, (interval, job) in jobs.items():
-        stored = get_state(last_run_key(name))
+        stored = None if name in done_at_start else get_state(last_run_key(name))
         start = first_run(float(stored) if stored else None, interval, now)
         scheduler.add_job(
             _recorded(name, job),

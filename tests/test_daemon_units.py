@@ -94,3 +94,24 @@ def test_under_launchd_the_log_goes_to_the_file_only(tmp_path, monkeypatch, rest
     _log_and_flush(restored_logging, "hello file")
     assert not any(type(h) is logging.StreamHandler for h in restored_logging.handlers)
     assert "hello file" in (tmp_path / "modeld.log").read_text()
+
+
+def test_a_job_start_up_already_did_waits_one_interval_however_overdue(tmp_path):
+    import time
+
+    from modeld.library import db as index_db
+    from modeld.scheduler import build_scheduler, last_run_key
+
+    database = index_db.open_index(tmp_path / "index.db")
+    try:
+        for name in ("rescan", "verify"):
+            index_db.set_state(last_run_key(name), "0")  # both long overdue
+        before = time.time()
+        jobs = {"rescan": (900.0, lambda: None), "verify": (3600.0, lambda: None)}
+        scheduler = build_scheduler(jobs, on_error=print, done_at_start={"rescan"})
+        rescan = scheduler.get_job("rescan").next_run_time.timestamp()
+        verify = scheduler.get_job("verify").next_run_time.timestamp()
+    finally:
+        database.close()
+    assert rescan >= before + 900.0  # the catch-up scan was the rescan
+    assert verify <= time.time() + STARTUP_DELAY  # the others still catch up soon
