@@ -15,6 +15,7 @@ from typing import Any
 
 from modeld.atomic import atomic_write_json, fsync_dir
 from modeld.ingest.naming import safe_component
+from modeld.ingest.place import same_device
 
 RECORD_SUFFIX = ".quarantine.json"
 
@@ -39,7 +40,7 @@ def quarantine_file(
         "source_kept": keep_source,
     }
     tmp = target.with_name(f".{target.name}.tmp")
-    if not keep_source and os.lstat(source).st_dev == os.stat(folder).st_dev:
+    if not keep_source and same_device(source, folder):
         os.rename(source, target)
     else:
         shutil.copyfile(source, tmp, follow_symlinks=False)
