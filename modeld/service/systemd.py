@@ -51,11 +51,16 @@ STATUS_PROPERTIES = (
 # imply PrivateUsers=, which fails to start where unprivileged user namespaces
 # are restricted (Ubuntu 24.04's AppArmor default), and modeld must reach
 # whatever folders the user configures: drop folders, drives, app installs.
-_HARDENING = (
+# The tray's unit takes these (and SystemCallArchitectures=); the daemon's
+# takes all of _HARDENING.
+_BASE_HARDENING = (
     "NoNewPrivileges=yes",
     "LockPersonality=yes",
     "RestrictRealtime=yes",
     "RestrictSUIDSGID=yes",
+)
+_HARDENING = (
+    *_BASE_HARDENING,
     "RestrictNamespaces=yes",
     "SystemCallArchitectures=native",
     "SystemCallFilter=@system-service",
@@ -162,10 +167,7 @@ def render_tray_unit(spec: ServiceSpec) -> str:
         "RestartSec=5",
         "Environment=PYTHONUNBUFFERED=1",
         "SyslogIdentifier=modeld-tray",
-        "NoNewPrivileges=yes",
-        "LockPersonality=yes",
-        "RestrictRealtime=yes",
-        "RestrictSUIDSGID=yes",
+        *_BASE_HARDENING,
         "SystemCallArchitectures=native",
         "",
         "[Install]",
