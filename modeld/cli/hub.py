@@ -37,13 +37,8 @@ def run_lookup(args: argparse.Namespace, ctx) -> int:
     from modeld.hub.enricher import STATUS_FAILED, STATUS_PENDING, HubDisabled, HubEnricher
 
     ctx.open_index()
-    model_ids = None
-    if args.model_id:
-        model_ids = [ctx.require_model(args.model_id).model_id]
-    elif args.refresh:
-        from modeld.library.db import ModelRecord
-
-        model_ids = [row.model_id for row in ModelRecord.select(ModelRecord.model_id)]
+    # None: lookup_now picks every unconfirmed model (every model with --refresh)
+    model_ids = [ctx.require_model(args.model_id).model_id] if args.model_id else None
     enricher = HubEnricher(ctx.config)
     # a human sees each model as it is done; --json prints one document at the end
     progress = None if args.json else (lambda result: print(_line(result), flush=True))

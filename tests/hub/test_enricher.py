@@ -353,6 +353,11 @@ def test_cli_hub_lookup_and_show(online: FakeHub, library: Config, drop: Path, h
     single = cli.run("hub", "lookup", model["id"][:8], env=hub_env(online)).stdout
     assert "org/Cli-Model" in single
 
+    # --refresh without a model asks again for every model, the confirmed one too
+    refreshed = cli.run("hub", "lookup", "--refresh", "--json", env=hub_env(online))
+    again = {r["id"]: (r["status"], r["cached"]) for r in json.loads(refreshed.stdout)["results"]}
+    assert again == {model["id"]: ("confirmed", False), other["id"]: ("unconfirmed", False)}
+
 
 def test_cli_hub_lookup_reports_disabled_and_unreachable(online: FakeHub, library, drop, home):
     cli = Cli(home / "config.toml")
