@@ -326,9 +326,7 @@ class Importer:
         try:
             owner = attach.find_owner(self.root, source.name)
             meta, changed = attach.attach(self.root, self.journal, source, owner, copy=copy)
-        except attach.NoOwner as exc:
-            return Failed(str(source), str(exc))
-        except FileExistsError as exc:
+        except (attach.NoOwner, FileExistsError) as exc:  # their messages say why
             return Failed(str(source), str(exc))
         except OSError as exc:
             return Failed(str(source), describe_os_error(exc, source))
