@@ -27,8 +27,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def write_config(folder: Path, extra: str = "") -> Path:
-    """A config whose every writable place is under `folder` (short paths: unix sockets)."""
+def write_config(folder: Path, extra: str = "", *, hub_enabled: bool = False) -> Path:
+    """A config whose every writable place is under `folder` (short paths: unix sockets).
+
+    `extra` continues the [hub] section (or starts sections of its own)."""
     path = folder / "config.toml"
     path.write_text(
         f"""
@@ -39,7 +41,7 @@ root = "{folder / "library"}"
 state_dir = "{folder / "state"}"
 
 [hub]
-enabled = false
+enabled = {"true" if hub_enabled else "false"}
 {extra}
 """
     )

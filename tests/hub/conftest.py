@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modeld.config import Config, load_config
+from tests.conftest import write_config
 from tests.hub.fakehub import FakeHub
 
 
@@ -58,21 +59,8 @@ def online(fakehub: FakeHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 def write_hub_config(folder: Path, *, enabled: bool = True, extra: str = "") -> Path:
-    path = folder / "config.toml"
-    path.write_text(
-        f"""
-[library]
-root = "{folder / "library"}"
-
-[daemon]
-state_dir = "{folder / "state"}"
-
-[hub]
-enabled = {"true" if enabled else "false"}
-{extra}
-"""
-    )
-    return path
+    """The suite's config with lookups switched on (`extra` continues [hub])."""
+    return write_config(folder, extra, hub_enabled=enabled)
 
 
 @pytest.fixture
