@@ -230,9 +230,11 @@ class LinkManager:
         if fresh:
             self._sites = {app.name: AppSite(app, library) for app in self.config.apps}
             self._sites_for_library = library
-        if fresh or rediscover:
-            for site in self._sites.values():
+        for site in self._sites.values():
+            if fresh or rediscover:
                 site.discover(announce=rediscover)
+            else:
+                site.start_pass()
         return self._sites
 
     def _full_pass(

@@ -70,13 +70,21 @@ class AppSite:
         self.available: frozenset[str] = frozenset()
         self.version_text: str | None = app.version
         self.version = parse_app_version(app.version)
-        self._methods: dict[int, LinkMethod | LinkUnsupported] = {}
-        self._folder_errors: dict[str, str | None] = {}
+        self._methods: dict[int, LinkMethod | LinkUnsupported] = {}  # by device
+        self._folders: dict[str, LinkMethod | LinkUnsupported] = {}  # this pass's, by folder
+        self._online = False
+        self.start_pass()
 
     @property
     def online(self) -> bool:
-        """The app's folder exists: a missing one may be an unmounted drive, so nothing is made."""
-        return self.error is None and os.path.isdir(self.root)
+        """The app's folder existed when this pass started: a missing one may be an unmounted
+        drive, so nothing is made there."""
+        return self.error is None and self._online
+
+    def start_pass(self) -> None:
+        """Look at the app folder again and forget which folders were made ready last pass."""
+        self._online = os.path.isdir(self.root)
+        self._folders.clear()
 
     def discover(self, announce: bool = False) -> None:
         """Re-read the folders under models/ and the app version; forget cached link methods.
@@ -84,7 +92,7 @@ class AppSite:
         `announce` logs the folders no mapping uses (once per full sync, not per `show`).
         """
         self._methods.clear()
-        self._folder_errors.clear()
+        self.start_pass()
         if not self.online or self.kind is None:
             return
         self.available = frozenset(
@@ -118,24 +126,27 @@ class AppSite:
 
         Raises LinkUnsupported with the reason when nothing works there, or when
         the folder leads into the library itself (linking there would write
-        into the library).
+        into the library). Decided once per folder per pass: a full pass asks
+        for the same few folders once per model.
         """
-        if not self.online:
-            raise LinkUnsupported(f"app folder {self.root} is not there")
+        method = self._folders.get(folder)
+        if method is None:
+            method = self._folders[folder] = self._ready(folder)
+        if isinstance(method, LinkUnsupported):
+            raise method
+        return method
+
+    def _ready(self, folder: str) -> LinkMethod | LinkUnsupported:
+        # checked live, not as of the pass start: makedirs below an unmounted
+        # drive's mount point would write onto the disk underneath
+        if self.error is not None or not os.path.isdir(self.root):
+            return LinkUnsupported(f"app folder {self.root} is not there")
         if not is_within(folder, self.models_dir):
-            raise LinkUnsupported(f"{folder} is outside {self.models_dir}")
+            return LinkUnsupported(f"{folder} is outside {self.models_dir}")
         os.makedirs(folder, exist_ok=True)
-        problem = self._folder_errors.get(folder, "")
-        if problem == "":
-            real = os.path.realpath(folder)
-            problem = (
-                f"{folder} leads into the library ({real}); not linking there"
-                if self.library.contains(real)
-                else None
-            )
-            self._folder_errors[folder] = problem
-        if problem:
-            raise LinkUnsupported(problem)
+        real = os.path.realpath(folder)
+        if self.library.contains(real):
+            return LinkUnsupported(f"{folder} leads into the library ({real}); not linking there")
         device = os.stat(folder).st_dev
         method = self._methods.get(device)
         if method is None:
@@ -147,8 +158,6 @@ class AppSite:
                 method = LinkUnsupported(f"cannot link into {folder}: {exc}")
                 log.warning("app %s: %s", self.name, method)
             self._methods[device] = method
-        if isinstance(method, LinkUnsupported):
-            raise method
         return method
 
     def describe(self) -> dict:
