@@ -45,19 +45,22 @@ from watchdog.observers.api import BaseObserver
 
 from modeld.config import WatchConfig
 from modeld.queues.devices import MOUNTINFO, find_mount, is_remote_fstype, parse_mountinfo
+from modeld.watch.settle import EventKind
 
 log = logging.getLogger(__name__)
 
 INOTIFY, NATIVE, POLLING = "inotify", "native", "polling"
 WAITING, WATCHING, STOPPED = "waiting", "watching", "stopped"
 
-EVENT_FILTER: list[type[FileSystemEvent]] = [
-    FileCreatedEvent,
-    FileModifiedEvent,
-    FileClosedEvent,
-    FileMovedEvent,
-    FileDeletedEvent,
-]
+# the events the settle machine uses; the filter also narrows the inotify mask
+EVENT_KINDS: dict[type[FileSystemEvent], EventKind] = {
+    FileCreatedEvent: EventKind.CREATED,
+    FileModifiedEvent: EventKind.MODIFIED,
+    FileClosedEvent: EventKind.CLOSED,
+    FileMovedEvent: EventKind.MOVED,
+    FileDeletedEvent: EventKind.DELETED,
+}
+EVENT_FILTER: list[type[FileSystemEvent]] = list(EVENT_KINDS)
 
 SYSCTL_FOR_ERRNO = {
     errno.ENOSPC: ("inotify watch limit reached", "fs.inotify.max_user_watches"),

@@ -33,17 +33,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from watchdog.events import (
-    FileClosedEvent,
-    FileCreatedEvent,
-    FileDeletedEvent,
-    FileModifiedEvent,
-    FileMovedEvent,
-    FileSystemEvent,
-)
+from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
 from modeld.watch.observer import (
+    EVENT_KINDS,
     INOTIFY,
     WATCHING,
     ObserverFactory,
@@ -58,13 +52,6 @@ log = logging.getLogger(__name__)
 OnReady = Callable[[Path, WatchConfig], "bool | None"]
 OnFailed = Callable[[Path, WatchConfig, str], None]
 
-_KINDS: dict[type[FileSystemEvent], EventKind] = {
-    FileCreatedEvent: EventKind.CREATED,
-    FileModifiedEvent: EventKind.MODIFIED,
-    FileClosedEvent: EventKind.CLOSED,
-    FileMovedEvent: EventKind.MOVED,
-    FileDeletedEvent: EventKind.DELETED,
-}
 _OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
 _FEED_BATCH = 256
 _OFFER_BATCH = 64
@@ -248,7 +235,7 @@ class WatchService:
     # -- events ----------------------------------------------------------------------------
 
     def _on_event(self, handle: WatchHandle, event: FileSystemEvent) -> None:
-        kind = _KINDS.get(type(event))
+        kind = EVENT_KINDS.get(type(event))
         if kind is None:
             return
         index = self._index_of[id(handle)]
