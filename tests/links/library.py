@@ -86,6 +86,18 @@ def add_model(
     return Added(meta, folder)
 
 
+def add_pipeline(config: Config, name: str, family: str = "sd15") -> Added:
+    """A diffusers pipeline folder (model_index.json and its components) as one model."""
+    return add_model(
+        config,
+        name,
+        "diffusers",
+        family=family,
+        fmt="diffusers",
+        write=lambda f: modelfiles.make_diffusers_folder(f, family),
+    )
+
+
 def comfyui_tree(
     path: Path, folders: tuple[str, ...] | None = None, version: str = "0.3.40"
 ) -> Path:

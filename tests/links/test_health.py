@@ -18,7 +18,7 @@ from modeld.links import LinkManager
 from modeld.links.registry import LinkRecord
 from tests import modelfiles
 from tests.links.conftest import app_config, comfy_app
-from tests.links.library import add_model
+from tests.links.library import add_model, add_pipeline
 
 
 def _linked(config, *names: str, model_type: str = "lora"):
@@ -98,13 +98,7 @@ def test_repair_recreates_repoints_adopts_and_removes_dangling_orphans(lconfig, 
 
 def test_real_files_and_folders_at_link_paths_survive_everything(lconfig, comfy):
     manager, (a, b, _d) = _linked(lconfig, "a", "b", "d")
-    diff = add_model(
-        lconfig,
-        "pipe",
-        "diffusers",
-        fmt="diffusers",
-        write=lambda f: modelfiles.make_diffusers_folder(f, "sd15"),
-    )
+    diff = add_pipeline(lconfig, "pipe")
     manager.sync_all()
     # a user replaces our links with a real file and a real folder full of data
     file_path = _lora_link(comfy, "a")

@@ -14,7 +14,7 @@ from modeld.links import LinkManager
 from modeld.links.registry import LinkRecord
 from tests import modelfiles
 from tests.links.conftest import app_config, comfy_app
-from tests.links.library import add_model
+from tests.links.library import add_model, add_pipeline
 
 
 def test_lora_lands_in_loras_as_a_relative_symlink(lconfig, comfy):
@@ -163,14 +163,7 @@ def test_a_preview_is_linked_beside_its_model_and_a_late_one_moves_nothing(lconf
 
 
 def test_diffusers_pipeline_is_linked_as_one_folder(lconfig, comfy):
-    model = add_model(
-        lconfig,
-        "sdxl-base",
-        "diffusers",
-        family="sdxl",
-        fmt="diffusers",
-        write=lambda f: modelfiles.make_diffusers_folder(f, "sdxl"),
-    )
+    model = add_pipeline(lconfig, "sdxl-base", family="sdxl")
     LinkManager(lconfig).sync_all()
     link = comfy / "models" / "diffusers" / "sdxl-base"
     assert link.is_symlink()
@@ -342,13 +335,7 @@ def test_version_override_keeps_a_model_out_and_a_change_removes_its_link(lconfi
 def test_hardlink_mode_links_files_and_rebuilds_pipeline_folders(home, comfy, index, where):
     config = app_config(home, comfy_app(comfy, link="hardlink"))
     lora = add_model(config, "style", "lora" if where == "loras" else "checkpoint")
-    pipe = add_model(
-        config,
-        "sd15-pipe",
-        "diffusers",
-        fmt="diffusers",
-        write=lambda f: modelfiles.make_diffusers_folder(f, "sd15"),
-    )
+    pipe = add_pipeline(config, "sd15-pipe")
     report = LinkManager(config).sync_all()
     link = comfy / "models" / where / "style.safetensors"
     assert not link.is_symlink() and link.is_file()
