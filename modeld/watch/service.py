@@ -25,6 +25,7 @@ was handled and are still there (copy mode, refused files) are remembered by
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -106,8 +107,10 @@ class WatchService:
         handle_options: dict[str, Any] = {"factory": observer_factory, "poll_seconds": poll_seconds}
         if mountinfo is not None:
             handle_options["mountinfo"] = mountinfo
-        self._handles = [WatchHandle(w, self._on_event, **handle_options) for w in self._watches]
-        self._index_of = {id(handle): i for i, handle in enumerate(self._handles)}
+        self._handles = [
+            WatchHandle(w, functools.partial(self._on_event, i), **handle_options)
+            for i, w in enumerate(self._watches)
+        ]
         self._origins = [Origin(w.path, closes=False, tag=i) for i, w in enumerate(self._watches)]
         self._excluded_under: list[list[str]] = [[] for _ in self._watches]
         self._lock = threading.Lock()  # the machine, origins, handled, exclusions
@@ -234,11 +237,10 @@ class WatchService:
 
     # -- events ----------------------------------------------------------------------------
 
-    def _on_event(self, handle: WatchHandle, event: FileSystemEvent) -> None:
+    def _on_event(self, index: int, handle: WatchHandle, event: FileSystemEvent) -> None:
         kind = EVENT_KINDS.get(type(event))
         if kind is None:
             return
-        index = self._index_of[id(handle)]
         src = self._inside(index, handle, event.src_path)
         dest = self._inside(index, handle, event.dest_path) if kind is EventKind.MOVED else None
         if src is None and dest is None:
@@ -255,11 +257,7 @@ class WatchService:
         if not raw:
             return None
         path = handle.to_watch_path(raw)
-        text = str(path)
-        for prefix in self._excluded_under[index]:
-            if text == prefix or text.startswith(prefix + os.sep):
-                return None
-        return path
+        return None if _under_any(str(path), self._excluded_under[index]) else path
 
     def _on_overflow(self) -> None:
         log.warning("inotify dropped events; rescanning the watches")
@@ -392,16 +390,15 @@ class WatchService:
             excluded = list(self._excluded_under[index])
             origin = self._origins[index]
 
-        def skip(folder: Path) -> bool:
-            text = str(folder)
-            return any(text == p or text.startswith(p + os.sep) for p in excluded)
-
         stats = ScanStats(folders=[])
         present: set[str] = set()
         batch: list = []
         started = time.monotonic()
         for path, stat in scan_tree(
-            root, recursive=handle.config.recursive, skip=skip, stats=stats
+            root,
+            recursive=handle.config.recursive,
+            skip=lambda folder: _under_any(str(folder), excluded),
+            stats=stats,
         ):
             if self._stopping.is_set():
                 return
@@ -412,8 +409,8 @@ class WatchService:
                 batch = []
         self._feed(batch, origin)
         with self._lock:
-            prefix = str(root).rstrip(os.sep) + os.sep
-            for key in [k for k in self._handled if k.startswith(prefix) and k not in present]:
+            gone = [k for k in self._handled if _under(k, str(root)) and k not in present]
+            for key in gone:
                 del self._handled[key]
         log.info(
             "scanned %s: %d file(s) in %d folder(s) in %.2fs",
@@ -422,7 +419,7 @@ class WatchService:
             stats.directories,
             time.monotonic() - started,
         )
-        self._check_coverage(handle, stats)
+        self._check_coverage(index, handle, stats)
 
     def _feed(self, batch: list, origin: Origin) -> None:
         if not batch:
@@ -437,7 +434,7 @@ class WatchService:
         if wakeup is not None and wakeup < self._next_wake:
             self._wake.set()
 
-    def _check_coverage(self, handle: WatchHandle, stats: ScanStats) -> None:
+    def _check_coverage(self, index: int, handle: WatchHandle, stats: ScanStats) -> None:
         """inotify skips subfolders it cannot watch without a word: compare, and poll if short."""
         if handle.backend != INOTIFY or stats.folders is None:
             return
@@ -448,7 +445,7 @@ class WatchService:
                 "the watch limit is probably reached; polling instead. Raise it with: "
                 "sudo sysctl fs.inotify.max_user_watches=<higher> (persist it in /etc/sysctl.d/)"
             )
-            self._started(self._index_of[id(handle)])
+            self._started(index)
 
     def _scan_finished(self) -> None:
         with self._scans_cond:
@@ -462,9 +459,19 @@ def _exclusions_under(root: Path, exclude: Sequence[Path]) -> list[str]:
     out = []
     for folder in exclude:
         real = os.path.realpath(folder)
-        if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+        if _under(real, real_root):
             out.append(str(root / os.path.relpath(real, real_root)))
         text = str(folder)
-        if text.startswith(str(root).rstrip(os.sep) + os.sep) and text not in out:
+        if text != str(root) and _under(text, str(root)) and text not in out:
             out.append(text)
     return out
+
+
+def _under(path: str, folder: str) -> bool:
+    """`path` is `folder` or lies below it, whole components only (`/a` holds `/a/b`, not `/ab`)."""
+    folder = folder.rstrip(os.sep) or os.sep
+    return path == folder or path.startswith(folder if folder == os.sep else folder + os.sep)
+
+
+def _under_any(path: str, folders: Sequence[str]) -> bool:
+    return any(_under(path, folder) for folder in folders)
