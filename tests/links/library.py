@@ -33,6 +33,24 @@ class Added:
         return self.folder / (rel or self.meta.files[0].name)
 
 
+# the folders a current ComfyUI install has under models/ for the model types modeld links
+COMFY_FOLDERS = frozenset(
+    {
+        "checkpoints",
+        "loras",
+        "vae",
+        "controlnet",
+        "embeddings",
+        "upscale_models",
+        "text_encoders",
+        "clip_vision",
+        "diffusion_models",
+        "diffusers",
+        "hypernetworks",
+    }
+)
+
+
 def add_model(
     config: Config,
     name: str,
@@ -102,20 +120,7 @@ def comfyui_tree(
     path: Path, folders: tuple[str, ...] | None = None, version: str = "0.3.40"
 ) -> Path:
     """A ComfyUI install as it looks on disk: the folders under models/ and its version file."""
-    names = folders or (
-        "checkpoints",
-        "loras",
-        "vae",
-        "controlnet",
-        "embeddings",
-        "upscale_models",
-        "text_encoders",
-        "clip_vision",
-        "diffusion_models",
-        "diffusers",
-        "hypernetworks",
-        "configs",
-    )
+    names = folders or (*sorted(COMFY_FOLDERS), "configs")
     for name in names:
         (path / "models" / name).mkdir(parents=True, exist_ok=True)
     (path / "comfyui_version.py").write_text(f'__version__ = "{version}"\n')

@@ -24,20 +24,7 @@ from modeld.links.model import LibraryModel, ModelFile, hub_repo_of
 from modeld.links.overrides import decide, parse_overrides
 from modeld.links.paths import is_within, link_text, rebase, relative_within, resolve_text
 from modeld.links.sync import candidates
-
-COMFY_FOLDERS = {
-    "checkpoints",
-    "loras",
-    "vae",
-    "controlnet",
-    "embeddings",
-    "upscale_models",
-    "text_encoders",
-    "clip_vision",
-    "diffusion_models",
-    "diffusers",
-    "hypernetworks",
-}
+from tests.links.library import COMFY_FOLDERS
 
 
 def model(model_type="lora", family="sd15", fmt="safetensors", files=("x.safetensors",), **kw):
