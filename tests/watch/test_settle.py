@@ -60,6 +60,14 @@ class Driver:
         kind = EventKind.CREATED if present else EventKind.DELETED
         self.event(kind, side)
 
+    def handed(self, name: str, size: int) -> Path:
+        """A file written and closed, settled, and handed out to the caller."""
+        path = self.write(name, size)
+        self.event(EventKind.CLOSED, path)
+        assert self.run_until(1) == [path]
+        self.machine.hand_out(path)
+        return path
+
     # the service's loop
     def run_until(self, until: float, step: float = 0.05) -> list[Path]:
         newly = []
@@ -220,10 +228,7 @@ def test_a_handed_out_path_is_never_ready_twice_and_settles_again_if_it_changed(
 
 def test_done_unchanged_returns_the_stat_to_remember_and_forgets_the_path(machine):
     d = Driver(machine)
-    path = d.write("k.bin", 100)
-    d.event(EventKind.CLOSED, path)
-    d.run_until(1)
-    machine.hand_out(path)
+    path = d.handed("k.bin", 100)
     assert machine.done(path, d.files[path], d.now) == d.files[path]
     assert machine.phase_of(path) is None
     assert len(machine) == 0
@@ -231,10 +236,7 @@ def test_done_unchanged_returns_the_stat_to_remember_and_forgets_the_path(machin
 
 def test_moved_away_while_handed_is_forgotten_on_done(machine):
     d = Driver(machine)
-    path = d.write("mv.bin", 100)
-    d.event(EventKind.CLOSED, path)
-    d.run_until(1)
-    machine.hand_out(path)
+    path = d.handed("mv.bin", 100)
     d.files.pop(path)
     d.event(EventKind.MOVED, path, None)  # the import moved it out of the watch
     assert machine.done(path, None, d.now) is None
@@ -243,10 +245,7 @@ def test_moved_away_while_handed_is_forgotten_on_done(machine):
 
 def test_truncated_file_is_retried_when_it_changes(machine):
     d = Driver(machine)
-    path = d.write("t.safetensors", 100)
-    d.event(EventKind.CLOSED, path)
-    d.run_until(1)
-    machine.hand_out(path)
+    path = d.handed("t.safetensors", 100)
     assert machine.retry_later(path, "truncated: header says 4096 bytes", d.now)
     assert d.run_until(d.now + 600) == []
     d.ready_at.clear()
@@ -258,10 +257,7 @@ def test_truncated_file_is_retried_when_it_changes(machine):
 def test_truncated_file_that_never_changes_is_reported_after_the_grace():
     machine = SettleMachine(settle_seconds=2.0, truncated_grace=120.0)
     d = Driver(machine)
-    path = d.write("t.gguf", 100)
-    d.event(EventKind.CLOSED, path)
-    d.run_until(1)
-    machine.hand_out(path)
+    path = d.handed("t.gguf", 100)
     machine.retry_later(path, "truncated", d.now)
     retried_at = d.now
     d.run_until(retried_at + 119)
@@ -277,10 +273,7 @@ def test_truncated_file_that_never_changes_is_reported_after_the_grace():
 def test_grace_counts_from_the_last_change():
     machine = SettleMachine(settle_seconds=1.0, truncated_grace=100.0)
     d = Driver(machine)
-    path = d.write("slow.gguf", 100)
-    d.event(EventKind.CLOSED, path)
-    d.run_until(1)
-    machine.hand_out(path)
+    path = d.handed("slow.gguf", 100)
     machine.retry_later(path, "truncated", d.now)
     d.run_until(80)
     d.write("slow.gguf", 150)  # still growing, slowly
