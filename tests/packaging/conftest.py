@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from packaging_support import REPO, require_tool
+from packaging_support import REPO, require_tool, service_tools
 
 
 @pytest.fixture(scope="session")
@@ -58,18 +57,6 @@ def deb(wheel, tmp_path_factory) -> Path:
 @pytest.fixture
 def verify_units(tmp_path):
     """`systemd-analyze --user verify` (needs an XDG_RUNTIME_DIR); returns (returncode, stderr)."""
-    tool = require_tool("systemd-analyze")
     runtime = tmp_path / "xdg-runtime"
     runtime.mkdir(mode=0o700)
-
-    def verify(*units: Path) -> tuple[int, str]:
-        done = subprocess.run(
-            [tool, "--user", "verify", *map(str, units)],
-            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return done.returncode, done.stderr
-
-    return verify
+    return service_tools.unit_verifier(runtime)

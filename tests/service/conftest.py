@@ -2,22 +2,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-
-
-def require_tool(name: str) -> str:
-    """The tool's path; skipped where it is missing, but CI (CI=true) installs it, so fail there."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} is not installed (.ci/run installs it via APT_PACKAGES)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+from service_tools import unit_verifier
 
 
 @pytest.fixture(scope="session")
@@ -32,19 +21,7 @@ def runtime_dir():
 @pytest.fixture
 def verify_units(runtime_dir):
     """Run `systemd-analyze --user verify` on unit files; returns (returncode, stderr)."""
-    tool = require_tool("systemd-analyze")
-
-    def verify(*units: Path) -> tuple[int, str]:
-        done = subprocess.run(
-            [tool, "--user", "verify", *map(str, units)],
-            env={**os.environ, "XDG_RUNTIME_DIR": str(runtime_dir)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return done.returncode, done.stderr
-
-    return verify
+    return unit_verifier(runtime_dir)
 
 
 FAKE_TOOL = """#!{python}
