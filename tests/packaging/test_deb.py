@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,18 +40,6 @@ def require_matching_system_python() -> None:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-
-
-def smoke_run(launcher: Path, folder: Path) -> None:
-    """A short `modeld run` from the installed launcher: ready, then exit 0 on SIGTERM."""
-    config, state = daemon_process.write_config(folder)
-    try:
-        with daemon_process.NotifyListener() as listener:
-            process = daemon_process.run_until_ready([str(launcher)], config, folder, listener)
-            code, stderr = daemon_process.stop(process, listener)
-        assert code == 0, stderr
-    finally:
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def test_package_metadata_and_layout(deb):
@@ -124,7 +111,7 @@ def test_install_run_and_remove_in_a_scratch_root(deb, tmp_path, verify_units):
     )
     assert verify_units(checked) == (0, "")
 
-    smoke_run(launcher, tmp_path / "smoke")
+    daemon_process.smoke_run([str(launcher)], tmp_path / "smoke")
 
     subprocess.run([*dpkg, "-r", "modeld"], check=True, capture_output=True)
     left = [p for p in (root / "usr").rglob("*") if not p.is_dir()]
@@ -174,7 +161,7 @@ def test_dpkg_install_on_this_machine(deb, tmp_path, verify_units):
         assert "ExecStart=/usr/bin/modeld run\n" in unit["content"]
         assert not any("cannot start modeld" in note for note in document["notes"])
 
-        smoke_run(Path("/usr/bin/modeld"), tmp_path / "smoke")
+        daemon_process.smoke_run(["/usr/bin/modeld"], tmp_path / "smoke")
     finally:
         subprocess.run(["dpkg", "--purge", "modeld"], check=True, capture_output=True)
     assert not Path("/usr/lib/modeld").exists()

@@ -133,15 +133,4 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
     assert not any("cannot start modeld" in note for note in json.loads(done.stdout)["notes"])
 
     # and a short `modeld run`: ready, then a clean stop on SIGTERM
-    config, state = daemon_process.write_config(tmp_path / "smoke")
-    try:
-        with daemon_process.NotifyListener() as listener:
-            process = daemon_process.run_until_ready(
-                [str(venv / "bin" / "modeld")], config, tmp_path, listener
-            )
-            code, stderr = daemon_process.stop(process, listener)
-        assert code == 0, stderr
-    finally:
-        import shutil
-
-        shutil.rmtree(state, ignore_errors=True)
+    daemon_process.smoke_run([str(venv / "bin" / "modeld")], tmp_path / "smoke", tmp_path)

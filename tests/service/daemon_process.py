@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # bounds for a hung daemon, not timing assertions: a healthy start takes ~1 s
@@ -147,3 +149,22 @@ def stop(process: subprocess.Popen, listener: NotifyListener) -> tuple[int, str]
             process.wait()
         raise AssertionError(f"{exc}\nmodeld's output and stacks:\n{_output(process)}") from None
     return process.returncode, _output(process)
+
+
+@contextmanager
+def daemon_setup(folder: Path) -> Iterator[tuple[Path, Path, NotifyListener]]:
+    """write_config's config and state folder, and a NotifyListener; the /tmp state goes after."""
+    config, state = write_config(folder)
+    try:
+        with NotifyListener() as listener:
+            yield config, state, listener
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def smoke_run(command: list[str], folder: Path, home: Path | None = None) -> None:
+    """A short `modeld run` (HOME: `home`, else `folder`): ready, then exit 0 on SIGTERM."""
+    with daemon_setup(folder) as (config, _state, listener):
+        process = run_until_ready(command, config, home or folder, listener)
+        code, output = stop(process, listener)
+    assert code == 0, output
