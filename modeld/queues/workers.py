@@ -170,15 +170,14 @@ class DeviceQueues:
         except Exception:  # a resolver bug must not lose the file: queue it as unknown
             log.exception("cannot resolve the device of %s", path)
             device = Device("unknown", "unknown")
-        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def room() -> bool:
+            waiting = self._waiting_per_level.get(priority, 0)
+            return self._stopping or waiting < self._config.max_pending
+
         with self._cond:
-            while not self._stopping and self._waiting_per_level.get(priority, 0) >= (
-                self._config.max_pending
-            ):
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if not block or (remaining is not None and remaining <= 0):
-                    return None
-                self._cond.wait(remaining)
+            if not room() and not (block and self._cond.wait_for(room, timeout)):
+                return None
             if self._stopping:
                 return None
             job = Job(path, priority, payload, device)
@@ -194,14 +193,11 @@ class DeviceQueues:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until nothing waits or runs (or `timeout`); True when idle."""
-        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while any(pool.waiting or pool.active for pool in self._pools.values()):
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+            return self._cond.wait_for(
+                lambda: not any(pool.waiting or pool.active for pool in self._pools.values()),
+                timeout,
+            )
 
     # -- status ----------------------------------------------------------------------------
 

@@ -196,14 +196,8 @@ class WatchService:
 
     def wait_for_scans(self, count: int, timeout: float) -> bool:
         """Wait until `count` scans have completed since start (for tests and start-up)."""
-        deadline = time.monotonic() + timeout
         with self._scans_cond:
-            while self._scans_done < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._scans_cond.wait(remaining)
-            return True
+            return self._scans_cond.wait_for(lambda: self._scans_done >= count, timeout)
 
     # -- status ----------------------------------------------------------------------------
 
