@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,7 +115,7 @@ def cmd_install(args: argparse.Namespace, ctx: Context) -> int:
     report = apply(plan, manager.runner)
     _print_plan(plan, plan.notes, report, args.json)
     if failure := report.failure:
-        raise CliError(f"install failed: {_describe(failure.action)}: {failure.detail}")
+        raise CliError(f"install failed: {failure.action.describe()}: {failure.detail}")
     if not args.json:
         print(manager.installed_message())
     return EXIT_OK
@@ -152,7 +151,7 @@ def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
     report = apply(plan, manager.runner)
     _print_plan(plan, plan.notes, report, args.json)
     if failure := report.failure:
-        raise CliError(f"uninstall failed: {_describe(failure.action)}: {failure.detail}")
+        raise CliError(f"uninstall failed: {failure.action.describe()}: {failure.detail}")
     return EXIT_OK
 
 
@@ -220,50 +219,13 @@ def _status_lines(doc: dict[str, Any], manager) -> list[str]:
 # -- output -------------------------------------------------------------------
 
 
-def _describe(action) -> str:
-    from modeld.service.plan import MakeDir, RemoveDirIfEmpty, RemoveFile, Run, WriteFile
-
-    if isinstance(action, Run):
-        return f"run {shlex.join(action.argv)}"
-    if isinstance(action, WriteFile):
-        return f"write {action.path}"
-    if isinstance(action, MakeDir):
-        return f"create {action.path}"
-    if isinstance(action, RemoveFile):
-        return f"remove {action.path}"
-    if isinstance(action, RemoveDirIfEmpty):
-        return f"remove {action.path} if empty"
-    raise TypeError(action)
-
-
-def action_document(action) -> dict[str, Any]:
-    from modeld.service.plan import MakeDir, RemoveDirIfEmpty, RemoveFile, Run, WriteFile
-
-    if isinstance(action, Run):
-        return {"action": "run", "argv": list(action.argv), "required": action.required}
-    if isinstance(action, WriteFile):
-        return {
-            "action": "write",
-            "path": str(action.path),
-            "mode": f"{action.mode:o}",
-            "content": action.content.decode(),
-        }
-    if isinstance(action, MakeDir):
-        return {"action": "mkdir", "path": str(action.path)}
-    if isinstance(action, RemoveFile):
-        return {"action": "remove", "path": str(action.path)}
-    if isinstance(action, RemoveDirIfEmpty):
-        return {"action": "rmdir_if_empty", "path": str(action.path)}
-    raise TypeError(action)
-
-
 def _print_plan(plan, notes: list[str], report, as_json: bool) -> None:
     """The plan as --dry-run shows it (report None), or with each action's outcome."""
     outcomes = {id(o.action): o for o in report.outcomes} if report else {}
     if as_json:
         actions = []
         for action in plan.actions:
-            entry = action_document(action)
+            entry = action.document()
             if report is not None:
                 outcome = outcomes.get(id(action))
                 entry["done"] = outcome is not None
@@ -282,17 +244,17 @@ def _print_plan(plan, notes: list[str], report, as_json: bool) -> None:
         return
     for action in plan.actions:
         if report is None:
-            print(f"would {_describe(action)}")
-            document = action_document(action)
+            print(f"would {action.describe()}")
+            document = action.document()
             if "content" in document:
                 print("".join(f"    {line}\n" for line in document["content"].splitlines()), end="")
             continue
         outcome = outcomes.get(id(action))
         if outcome is None:
-            print(f"skipped: {_describe(action)}")
+            print(f"skipped: {action.describe()}")
         else:
             state = "ok" if outcome.ok else "FAILED"
             detail = f": {outcome.detail}" if outcome.detail and not outcome.ok else ""
-            print(f"{state}: {_describe(action)}{detail}")
+            print(f"{state}: {action.describe()}{detail}")
     for note in notes:
         print(f"note: {note}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -78,26 +79,59 @@ class ServiceSpec:
         return [*self.launcher, *config, subcommand]
 
 
+# Each action says what it does in words (`describe`, for the CLI's lines and
+# errors) and as a JSON object (`document`, for --json).
+
+
 @dataclass(frozen=True)
 class WriteFile:
     path: Path
     content: bytes
     mode: int = 0o644
 
+    def describe(self) -> str:
+        return f"write {self.path}"
+
+    def document(self) -> dict[str, str]:
+        return {
+            "action": "write",
+            "path": str(self.path),
+            "mode": f"{self.mode:o}",
+            "content": self.content.decode(),
+        }
+
 
 @dataclass(frozen=True)
 class MakeDir:
     path: Path
+
+    def describe(self) -> str:
+        return f"create {self.path}"
+
+    def document(self) -> dict[str, str]:
+        return {"action": "mkdir", "path": str(self.path)}
 
 
 @dataclass(frozen=True)
 class RemoveFile:
     path: Path
 
+    def describe(self) -> str:
+        return f"remove {self.path}"
+
+    def document(self) -> dict[str, str]:
+        return {"action": "remove", "path": str(self.path)}
+
 
 @dataclass(frozen=True)
 class RemoveDirIfEmpty:
     path: Path
+
+    def describe(self) -> str:
+        return f"remove {self.path} if empty"
+
+    def document(self) -> dict[str, str]:
+        return {"action": "rmdir_if_empty", "path": str(self.path)}
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,12 @@ class Run:
     argv: tuple[str, ...]
     # a failed required command stops the plan; others are reported and skipped
     required: bool = True
+
+    def describe(self) -> str:
+        return f"run {shlex.join(self.argv)}"
+
+    def document(self) -> dict[str, object]:
+        return {"action": "run", "argv": list(self.argv), "required": self.required}
 
 
 Action = WriteFile | MakeDir | RemoveFile | RemoveDirIfEmpty | Run
