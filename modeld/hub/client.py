@@ -86,6 +86,22 @@ class HubUnavailable(Exception):
         self.retry_in = retry_in
 
 
+class HttpStatus(Exception):
+    """An error status from a plain-requests fetch, handled like huggingface_hub's."""
+
+    def __init__(self, status: int, headers: Any):
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+
+
+def _status_of(exc: Exception) -> tuple[int, Any]:
+    """(status, headers) of huggingface_hub's HTTP error or of our HttpStatus."""
+    if isinstance(exc, HttpStatus):
+        return exc.status, exc.headers
+    return exc.response.status_code, exc.response.headers  # type: ignore[attr-defined]
+
+
 class RepoNotAvailable(Exception):
     """The Hub answered, and the answer is no: repo missing, private or gated (a 4xx)."""
 
@@ -263,39 +279,39 @@ class HubClient:
         """A small file of a repo; None when it is missing, or (`whole`) larger than
         `max_bytes`. Without `whole`, a larger file's first `max_bytes` (a long card).
 
-        A plain streamed GET through huggingface_hub's session: its own readers
-        download a file into its cache, and these are a card to summarise or a
+        Plain requests, as issue 6 has it: huggingface_hub reads a file only by
+        downloading it into its cache, and these are a card to summarise or a
         preview to copy. `lfs` files go through /resolve/ (a redirect to the
-        CDN), text through /raw/. Any other error status is huggingface_hub's
-        error, so `_call` treats a 429 or a 5xx here as it does for the API.
+        CDN), text through /raw/. Any other error status is raised as
+        `HttpStatus`, which `_call` handles like huggingface_hub's own errors
+        (a 429 is waited out and retried, a 5xx counts against the breaker).
         """
 
         def send(endpoint: str, token: str | None, timeout: float) -> bytes | None:
-            from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+            import requests
+            from huggingface_hub.utils import build_hf_headers
 
             route = "resolve" if lfs else "raw"
             url = f"{endpoint}/{repo_id}/{route}/{quote(revision, safe='')}/{quote(path)}"
             headers = build_hf_headers(
                 token=token, library_name="modeld", library_version=__version__
             )
-            with get_session().stream("GET", url, headers=headers, timeout=timeout) as response:
+            with requests.get(url, headers=headers, timeout=timeout, stream=True) as response:
                 if response.status_code in (401, 403, 404):
                     return None
-                hf_raise_for_status(response)
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        break
+                if response.status_code >= 400:
+                    raise HttpStatus(response.status_code, response.headers)
+                body = response.raw.read(max_bytes + 1, decode_content=True)
             if len(body) > max_bytes:
-                return None if whole else bytes(body[:max_bytes])
-            return bytes(body)
+                return None if whole else body[:max_bytes]
+            return body
 
         return self._call(f"{path} of {repo_id}", send)
 
     def _call(self, what: str, send: Callable[[str, str | None, float], T]) -> T:
         """One logical call: offline check, breaker, limiter, then `send` with retries."""
         import httpx2
+        import requests
         from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
         _quiet_huggingface_hub()
@@ -325,13 +341,12 @@ class HubClient:
                 # HF_HUB_OFFLINE as huggingface_hub saw it at import time
                 breaker.release_trial()
                 raise HubOffline("HF_HUB_OFFLINE is set") from exc
-            except HfHubHTTPError as exc:
-                response = exc.response
-                status = response.status_code
-                self._observe(response.headers)
+            except (HfHubHTTPError, HttpStatus) as exc:
+                status, headers = _status_of(exc)
+                self._observe(headers)
                 if status == RATE_LIMITED:
                     breaker.record_success()  # it answered: the endpoint is up
-                    wait = self._rate_limit_wait(response.headers, attempt)
+                    wait = self._rate_limit_wait(headers, attempt)
                     self._limiter.pause_for(wait)
                     log.info("hub: %s rate limited, waiting %.1f s", what, wait)
                     if attempt == retry.max_attempts or wait > retry.max_retry_after:
@@ -343,7 +358,8 @@ class HubClient:
                 else:
                     breaker.record_success()
                     raise RepoNotAvailable(what, status) from exc
-            except httpx2.RequestError as exc:  # the wire, a bad encoding, a redirect loop
+            except (httpx2.RequestError, requests.RequestException) as exc:
+                # the wire, a bad encoding, a redirect loop
                 breaker.record_failure()
                 failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             except (ValueError, KeyError, TypeError) as exc:
