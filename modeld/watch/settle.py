@@ -175,21 +175,14 @@ class SettleMachine:
             return self._touch_path(sidecar_target(path), now, origin, signal=False)
         if name_kind is not NameKind.CANDIDATE:
             return None
-        entry = self._entries.get(str(path))
+        entry = self._live_entry(path, origin, now)
         if entry is None:
-            entry = self._track(path, origin, now)
-            if entry is None:
-                return None
-        if entry.phase is Phase.HANDED:
-            entry.changed = True
             return None
         if kind is EventKind.MODIFIED:
             entry.writing, entry.signalled = True, False
-            return self._touch(str(path), entry, now, signal=False)
-        if kind is EventKind.CLOSED:
+        elif kind is EventKind.CLOSED:
             entry.writing, entry.signalled = False, True
-            return self._touch(str(path), entry, now, signal=True)
-        return self._touch(str(path), entry, now, signal=False)  # CREATED
+        return self._touch(str(path), entry, now, signal=kind is EventKind.CLOSED)
 
     def seen(self, path: Path, stat: FileStat, now: float, *, origin: Origin) -> bool:
         """A file found by a scan; False when it was refused for capacity."""
@@ -423,15 +416,24 @@ class SettleMachine:
     def _touch_path(self, path: Path, now: float, origin: Origin, *, signal: bool) -> float | None:
         if classify(path, origin.root) is not NameKind.CANDIDATE:
             return None
-        entry = self._entries.get(str(path)) or self._track(path, origin, now)
+        entry = self._live_entry(path, origin, now)
         if entry is None:
-            return None
-        if entry.phase is Phase.HANDED:
-            entry.changed = True
             return None
         if signal:
             entry.writing, entry.signalled = False, True
         return self._touch(str(path), entry, now, signal=signal)
+
+    def _live_entry(self, path: Path, origin: Origin, now: float) -> _Entry | None:
+        """The entry an event for `path` moves on, tracked if new.
+
+        None when refused for capacity, or when the path is HANDED: then it is
+        only marked changed, and settles again after `done`.
+        """
+        entry = self._entries.get(str(path)) or self._track(path, origin, now)
+        if entry is not None and entry.phase is Phase.HANDED:
+            entry.changed = True
+            return None
+        return entry
 
     def _touch(self, key: str, entry: _Entry, now: float, *, signal: bool) -> float:
         """An event for this path: the run ends; stat at once after a signal, else later."""
