@@ -46,6 +46,7 @@ from modeld.library.layout import (
     staging_dir,
 )
 from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
+from modeld.paths import is_within
 
 log = logging.getLogger(__name__)
 
@@ -470,11 +471,8 @@ def _staged_name(name: str) -> str:
 
 
 def _inside(root: Path, path: Path) -> bool:
-    try:
-        Path(os.path.realpath(path.parent)).relative_to(os.path.realpath(root))
-        return True
-    except ValueError:
-        return False
+    """Does `path` (its folder resolved: the file may be a link) lie in `root`?"""
+    return is_within(os.path.realpath(path.parent), os.path.realpath(root))
 
 
 def _size(path: Path, default: int = 0) -> int:

@@ -47,6 +47,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from modeld.paths import is_within
+
 log = logging.getLogger(__name__)
 
 
@@ -186,10 +188,6 @@ def _companions_last(path: Path) -> tuple[bool, str]:
     return (is_companion_name(path.name), str(path))
 
 
-def _inside(path: str, folder: Path) -> bool:
-    return os.path.commonpath([path, str(folder)]) == str(folder)
-
-
 def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
@@ -281,7 +279,7 @@ class _Planner:
                 return folder
             if folder == self.boundary or folder.parent == folder:
                 return None
-            if self.boundary is not None and not _inside(str(folder.parent), self.boundary):
+            if self.boundary is not None and not is_within(str(folder.parent), str(self.boundary)):
                 return None
             folder = folder.parent
         return None
@@ -307,7 +305,7 @@ class _Planner:
                     self.problem(path, reason.replace("file name", "folder name"))
                 elif path.is_symlink():
                     target = os.path.realpath(path)
-                    if not _inside(target, _real(limit)):
+                    if not is_within(target, str(_real(limit))):
                         self.problem(path, f"symlink to {target}, outside {limit}; not followed")
                     # a link to a folder inside the boundary is walked there, not here
                 else:
@@ -525,7 +523,7 @@ class _Planner:
     @staticmethod
     def _symlink_problem(path: Path, limit: Path | None) -> str | None:
         target = os.path.realpath(path)
-        if limit is not None and not _inside(target, Path(os.path.realpath(limit))):
+        if limit is not None and not is_within(target, os.path.realpath(limit)):
             return f"symlink to {target}, outside {limit}; not followed"
         try:
             info = os.stat(path)

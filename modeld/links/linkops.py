@@ -17,7 +17,8 @@ import os
 import stat
 
 from modeld.links.canary import LinkMethod
-from modeld.links.paths import is_within, link_text
+from modeld.links.paths import link_text
+from modeld.paths import is_within
 
 SYMLINK = "symlink"
 HARDLINK = "hardlink"

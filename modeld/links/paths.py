@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import os
 
-
-def is_within(path: str, root: str) -> bool:
-    """`path` is `root` itself or lies below it (whole components only)."""
-    root = root.rstrip(os.sep) or os.sep
-    if path == root:
-        return True
-    prefix = root if root.endswith(os.sep) else root + os.sep
-    return path.startswith(prefix)
+from modeld.paths import is_within
 
 
 def relative_within(path: str, root: str) -> str | None:

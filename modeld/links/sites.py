@@ -15,7 +15,8 @@ from modeld.links.kinds import KINDS, AppKind, get_kind
 from modeld.links.mapping import folder_for, unnamed_folders, validated_folders
 from modeld.links.model import LibraryModel
 from modeld.links.overrides import parse_app_version
-from modeld.links.paths import is_within, join
+from modeld.links.paths import join
+from modeld.paths import is_within
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,7 @@ from typing import Any
 from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
+from modeld.paths import is_within
 from modeld.watch.observer import (
     EVENT_KINDS,
     INOTIFY,
@@ -403,7 +404,7 @@ class WatchService:
                 batch = []
         self._feed(batch, origin)
         with self._lock:
-            gone = [k for k in self._handled if _under(k, str(root)) and k not in present]
+            gone = [k for k in self._handled if is_within(k, str(root)) and k not in present]
             for key in gone:
                 del self._handled[key]
         log.info(
@@ -453,19 +454,13 @@ def _exclusions_under(root: Path, exclude: Sequence[Path]) -> list[str]:
     out = []
     for folder in exclude:
         real = os.path.realpath(folder)
-        if _under(real, real_root):
+        if is_within(real, real_root):
             out.append(str(root / os.path.relpath(real, real_root)))
         text = str(folder)
-        if text != str(root) and _under(text, str(root)) and text not in out:
+        if text != str(root) and is_within(text, str(root)) and text not in out:
             out.append(text)
     return out
 
 
-def _under(path: str, folder: str) -> bool:
-    """`path` is `folder` or lies below it, whole components only (`/a` holds `/a/b`, not `/ab`)."""
-    folder = folder.rstrip(os.sep) or os.sep
-    return path == folder or path.startswith(folder if folder == os.sep else folder + os.sep)
-
-
 def _under_any(path: str, folders: Sequence[str]) -> bool:
-    return any(_under(path, folder) for folder in folders)
+    return any(is_within(path, folder) for folder in folders)

@@ -22,8 +22,9 @@ from modeld.links.mapping import (
 )
 from modeld.links.model import LibraryModel, ModelFile, hub_repo_of
 from modeld.links.overrides import decide, parse_overrides
-from modeld.links.paths import is_within, link_text, rebase, relative_within, resolve_text
+from modeld.links.paths import link_text, rebase, relative_within, resolve_text
 from modeld.links.sync import candidates
+from modeld.paths import is_within
 from tests.links.library import COMFY_FOLDERS
 
 
