@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from modeld.cli.context import EXIT_FAILURE, EXIT_OK, CliError, add_command, add_group, print_json
+from modeld.hub.lookupstate import LookupState
+
+if TYPE_CHECKING:
+    from modeld.hub.enrich import EnrichResult
 
 
 def register(subparsers) -> None:
@@ -34,7 +39,7 @@ def register(subparsers) -> None:
 
 
 def run_lookup(args: argparse.Namespace, ctx) -> int:
-    from modeld.hub.enricher import STATUS_FAILED, STATUS_PENDING, HubDisabled, HubEnricher
+    from modeld.hub.worker import HubDisabled, HubEnricher
 
     ctx.open_index()
     # None: lookup_now picks every unconfirmed model (every model with --refresh)
@@ -47,31 +52,33 @@ def run_lookup(args: argparse.Namespace, ctx) -> int:
     except HubDisabled as exc:
         raise CliError(f"hub lookups are disabled: {exc}") from exc
     if args.json:
-        print_json({"results": results, "requests": enricher.client.requests})
+        print_json(
+            {"results": [r.as_dict() for r in results], "requests": enricher.client.requests}
+        )
     elif not results:
         print("nothing to look up")
-    unfinished = [r for r in results if r["status"] in (STATUS_PENDING, STATUS_FAILED)]
+    unfinished = [r for r in results if r.state in (LookupState.PENDING, LookupState.FAILED)]
     if unfinished:
         first = unfinished[0]
-        reason = first["error"] or first["status"]
+        reason = first.error or first.state
         print(f"modeld: {len(unfinished)} lookup(s) not finished: {reason}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 
 
-def _line(result: dict) -> str:
-    head = f"{result['id'][:12]}  {result['name'] or '?'}: "
-    status = result["status"]
-    if status == "confirmed":
-        hub = result["hub"] or {}
+def _line(result: EnrichResult) -> str:
+    head = f"{result.id[:12]}  {result.name or '?'}: "
+    state = result.state
+    if state is LookupState.CONFIRMED:
+        hub = result.hub or {}
         return head + f"{hub.get('repo_id')} ({hub.get('path')}, confirmed by sha256)"
-    if status == "unconfirmed":
-        names = ", ".join(s["repo_id"] for s in result["suggestions"][:3])
+    if state is LookupState.UNCONFIRMED:
+        names = ", ".join(s.repo_id for s in result.suggestions[:3])
         return head + f"no confirmed match; unconfirmed: {names}"
-    if status == "not_found":
+    if state is LookupState.NOT_FOUND:
         return head + "not found on the Hub"
-    if status == "pending":
-        retry = result.get("retry_in")
+    if state is LookupState.PENDING:
+        retry = result.retry_in
         when = f"; next try in {retry:.0f} s" if isinstance(retry, int | float) else ""
         return head + f"Hub unreachable, pending{when}"
-    return head + f"{status}" + (f": {result['error']}" if result.get("error") else "")
+    return head + f"{state}" + (f": {result.error}" if result.error else "")

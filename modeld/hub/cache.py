@@ -15,13 +15,14 @@ from collections.abc import Callable
 
 from peewee import CharField, FloatField, TextField
 
-from modeld.hub.lookup import CONFIRMED, MISS, LookupOutcome, Suggestion
+from modeld.hub.lookup import LookupOutcome, Suggestion
+from modeld.hub.lookupstate import LookupState
 from modeld.library.db import IndexModel, register_tables
 
 
 class HubCacheEntry(IndexModel):
     sha256 = CharField(primary_key=True)
-    status = CharField()  # confirmed | miss
+    status = CharField()  # confirmed | miss (the table's words since its first rows)
     hub = TextField(null=True)  # JSON: the hub section of a confirmed match
     suggestions = TextField(default="[]")  # JSON list
     checked_at = FloatField()  # unix time of the answer
@@ -31,6 +32,10 @@ class HubCacheEntry(IndexModel):
 
 
 register_tables(HubCacheEntry)
+
+# The status column's words: a miss is one word here, whether it has suggestions or not
+_CONFIRMED = LookupState.CONFIRMED.value
+_MISS = LookupState.NOT_FOUND.recorded
 
 
 class HubCache:
@@ -43,18 +48,21 @@ class HubCache:
         entry = HubCacheEntry.get_or_none(HubCacheEntry.sha256 == sha256.lower())
         if entry is None or entry.checked_at + self.ttl <= self._now():
             return None
+        suggestions = tuple(Suggestion(**s) for s in json.loads(entry.suggestions))
+        confirmed = entry.status == _CONFIRMED
         return LookupOutcome(
-            entry.status,
+            LookupState.CONFIRMED if confirmed else LookupState.missed(suggestions),
             hub=json.loads(entry.hub) if entry.hub else None,
-            suggestions=tuple(Suggestion(**s) for s in json.loads(entry.suggestions)),
+            suggestions=suggestions,
         )
 
     def put(self, sha256: str, outcome: LookupOutcome) -> None:
-        if outcome.status not in (CONFIRMED, MISS):
-            raise ValueError(f"only answers are cached, not {outcome.status!r}")
+        if not outcome.state.answered:
+            raise ValueError(f"only answers are cached, not {outcome.state!r}")
+        confirmed = outcome.state is LookupState.CONFIRMED
         HubCacheEntry.insert(
             sha256=sha256.lower(),
-            status=outcome.status,
+            status=_CONFIRMED if confirmed else _MISS,
             hub=json.dumps(outcome.hub) if outcome.hub else None,
             suggestions=json.dumps([s.as_dict() for s in outcome.suggestions]),
             checked_at=self._now(),

@@ -28,14 +28,10 @@ from modeld.hub.client import (
     SearchHit,
 )
 from modeld.hub.clues import REPO, SEARCH, Clue, name_similarity, search_term
+from modeld.hub.lookupstate import LookupState
 from modeld.hub.preview import pick_preview
 
 log = logging.getLogger(__name__)
-
-CONFIRMED = "confirmed"
-MISS = "miss"
-UNAVAILABLE = "unavailable"  # the Hub could not be asked: try again later
-OFFLINE = "offline"  # HF_HUB_OFFLINE: not asked at all
 
 MATCH_METHOD = "lfs_sha256"
 SUGGESTION_THRESHOLD = 0.6  # name similarity below this is noise
@@ -69,7 +65,8 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class LookupOutcome:
-    status: str  # confirmed | miss | unavailable | offline
+    # confirmed | unconfirmed | not_found; pending (could not ask) | disabled (HF_HUB_OFFLINE)
+    state: LookupState
     hub: dict[str, Any] | None = None  # the metadata.json `hub` section, when confirmed
     suggestions: tuple[Suggestion, ...] = ()
     requests: int = 0  # HTTP requests this lookup sent
@@ -91,19 +88,21 @@ def find_repo(
     try:
         hub = search.run(clues)
     except HubOffline as exc:
-        return LookupOutcome(OFFLINE, requests=client.requests - start, error=str(exc))
+        return LookupOutcome(LookupState.DISABLED, requests=client.requests - start, error=str(exc))
     except HubUnavailable as exc:
         return LookupOutcome(
-            UNAVAILABLE,
+            LookupState.PENDING,
             suggestions=search.suggestions(),
             requests=client.requests - start,
             retry_in=exc.retry_in,
             error=str(exc),
         )
+    if hub:
+        return LookupOutcome(LookupState.CONFIRMED, hub=hub, requests=client.requests - start)
+    suggestions = search.suggestions()
     return LookupOutcome(
-        CONFIRMED if hub else MISS,
-        hub=hub,
-        suggestions=() if hub else search.suggestions(),
+        LookupState.missed(suggestions),
+        suggestions=suggestions,
         requests=client.requests - start,
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from modeld.hub.lookupstate import LookupState
+
 _REASONS = {
     "same_file_name": "same file name, different content",
     "named_by_file": "named by the file, not found there",
@@ -34,10 +36,10 @@ def hub_lines(hub: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> list[s
         return lines
     lookup = extra.get("hub_lookup")
     state = lookup.get("state") if isinstance(lookup, Mapping) else None
-    if state == "pending":
+    if state == LookupState.PENDING.recorded:
         attempts = lookup.get("attempts") or 0
         return [f"  {'hub':<11} lookup pending: Hub unreachable ({attempts} attempt(s) so far)"]
-    if state == "miss":
+    if state == LookupState.NOT_FOUND.recorded:
         return [f"  {'hub':<11} not found on the Hub"]
     return [f"  {'hub':<11} not looked up yet"]
 

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from modeld.config import Config, load_config
+from modeld.library.db import open_index
+from modeld.library.layout import ensure_library
 from tests.conftest import write_config
 from tests.hub.fakehub import FakeHub
+from tests.hub.wiring import Setup
 
 
 class ManualClock:
@@ -66,3 +69,18 @@ def write_hub_config(folder: Path, *, enabled: bool = True, extra: str = "") -> 
 @pytest.fixture
 def hub_config(home: Path) -> Config:
     return load_config(write_hub_config(home))
+
+
+@pytest.fixture
+def library(hub_config: Config) -> Iterator[Config]:
+    ensure_library(hub_config.library_root)
+    db = open_index(hub_config.index_path)
+    yield hub_config
+    db.close()
+
+
+@pytest.fixture
+def setup(library: Config) -> Iterator[Setup]:
+    wired = Setup(library)
+    yield wired
+    wired.enricher.stop()

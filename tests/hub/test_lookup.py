@@ -13,16 +13,13 @@ import pytest
 from modeld.hub.client import HubClient, HubPolicy
 from modeld.hub.clues import collect_clues
 from modeld.hub.lookup import (
-    CONFIRMED,
-    MISS,
     NAMED_BY_FILE,
-    OFFLINE,
     SAME_FILE_NAME,
     SIMILAR_NAME,
-    UNAVAILABLE,
     LookupOutcome,
     find_repo,
 )
+from modeld.hub.lookupstate import LookupState
 from modeld.hub.retry import RetryPolicy
 from tests.hub.conftest import ManualClock
 from tests.hub.fakehub import FakeHub, file_sha256
@@ -91,7 +88,7 @@ def test_gguf_whose_header_names_its_source_repo_is_confirmed(online, tiny_gguf)
     )
     outcome = look_up(client(), path, details)
 
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     hub = outcome.hub
     assert hub["repo_id"] == "acme/Tiny-Llama-1B-Chat-GGUF"
     assert hub["path"] == path.name
@@ -120,7 +117,7 @@ def test_header_naming_the_repo_itself_takes_one_call(online, tiny_gguf):
     details["kv"]["general.source.huggingface.repository"] = "acme/Tiny-Llama-1B-Chat-GGUF"
     online.add_repo("acme/Tiny-Llama-1B-Chat-GGUF", {f"sub/{path.name}": path})
     outcome = look_up(client(), path, details)
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert outcome.hub["path"] == f"sub/{path.name}"
     assert outcome.hub["found_via"] == "gguf_source"
     assert outcome.requests == 1
@@ -146,7 +143,7 @@ def test_safetensors_whose_name_matches_a_repo_is_confirmed_by_search(online, tm
 
     outcome = look_up(client(), path)
 
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert outcome.hub["repo_id"] == "RunDiffusion/Juggernaut-XL-v9"
     assert outcome.hub["found_via"] == "file_name"
     assert outcome.hub["license"] == "creativeml-openrail-m"
@@ -163,7 +160,7 @@ def test_same_name_with_other_bytes_is_only_a_suggestion(online, tmp_path):
 
     outcome = look_up(client(), path)
 
-    assert outcome.status == MISS
+    assert outcome.state == LookupState.UNCONFIRMED
     assert outcome.hub is None
     [suggestion] = outcome.suggestions
     assert suggestion.repo_id == "RunDiffusion/Juggernaut-XL-v9"
@@ -177,7 +174,7 @@ def test_a_miss_keeps_name_and_header_leads_as_unconfirmed(online, tiny_gguf):
     online.add_repo("acme/Tiny-Llama-1B-Chat", {"model.safetensors": ("11" * 32, 10)})
     online.add_repo("other/Tiny-Llama-1B-Chat-GGUF", {"other.gguf": ("66" * 32, 10)})
     outcome = look_up(client(max_candidate_checks=1), path, details)
-    assert outcome.status == MISS
+    assert outcome.state == LookupState.UNCONFIRMED
     reasons = {s.repo_id: s.reason for s in outcome.suggestions}
     assert reasons["acme/Tiny-Llama-1B-Chat"] == NAMED_BY_FILE
     assert reasons["other/Tiny-Llama-1B-Chat-GGUF"] == SIMILAR_NAME
@@ -192,7 +189,7 @@ def test_429_with_retry_after_is_honoured(online, tmp_path):
 
     outcome = look_up(client(), path)
 
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     first, second = [r for r in online.requests if r.path == SEARCH]
     assert second.time - first.time >= 1.0  # waited as told, not a moment less
     assert outcome.requests == 3  # 429, the retried search, the repo
@@ -209,7 +206,7 @@ def test_429_with_only_a_ratelimit_header_waits_for_the_reset(online, tmp_path):
         },
     )
     outcome = look_up(client(), path)
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     first, second = [r for r in online.requests if r.path == SEARCH]
     assert second.time - first.time >= 1.0
 
@@ -221,11 +218,11 @@ def test_a_long_retry_after_defers_instead_of_blocking(online, tmp_path):
     hub_client = client()
 
     outcome = look_up(hub_client, path)
-    assert outcome.status == UNAVAILABLE
+    assert outcome.state == LookupState.PENDING
     assert outcome.retry_in == pytest.approx(3600, abs=5)
     assert len(online.requests) == 1
     # every call now waits for the server's window: nothing is sent meanwhile
-    assert look_up(hub_client, path).status == UNAVAILABLE
+    assert look_up(hub_client, path).state == LookupState.PENDING
     assert len(online.requests) == 1
     assert hub_client.retry_in() == pytest.approx(3600, abs=5)
 
@@ -239,7 +236,7 @@ def test_500s_are_retried_with_growing_jittered_backoff(online, tmp_path):
 
     outcome = look_up(client(clock=clock, retry=retry), path)
 
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert searches(online) == 3
     first, second = clock.sleeps
     assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0
@@ -251,10 +248,10 @@ def test_persistent_server_errors_give_up_and_open_the_breaker(online, tmp_path)
     hub_client = client(clock=ManualClock(), breaker_threshold=3)
 
     outcome = look_up(hub_client, path)
-    assert outcome.status == UNAVAILABLE
+    assert outcome.state == LookupState.PENDING
     assert len(online.requests) == 3  # max_attempts, then the breaker is open
     for _ in range(5):
-        assert look_up(hub_client, path).status == UNAVAILABLE
+        assert look_up(hub_client, path).state == LookupState.PENDING
     assert len(online.requests) == 3
 
 
@@ -268,13 +265,13 @@ def test_a_hanging_server_times_out_and_stops_being_asked(online, tmp_path):
     )
     try:
         outcome = look_up(hub_client, path)
-        assert outcome.status == UNAVAILABLE
+        assert outcome.state == LookupState.PENDING
         assert "Timeout" in outcome.error
         # the client gives up after 0.3 s whether or not the fake's handler thread
         # has read the request yet: wait for it to be recorded, then count
         assert online.wait_for_requests(2, timeout=60)
         assert len(online.requests) == 2
-        assert look_up(hub_client, path).status == UNAVAILABLE
+        assert look_up(hub_client, path).state == LookupState.PENDING
         assert len(online.requests) == 2
     finally:
         online.release()
@@ -289,27 +286,27 @@ def test_down_server_opens_the_breaker_then_one_trial_per_cooldown_then_resumes(
     )
     online.down("reset")  # accepts and resets each connection, counting it
 
-    assert look_up(hub_client, path).status == UNAVAILABLE
+    assert look_up(hub_client, path).state == LookupState.PENDING
     assert len(online.requests) == 3  # three failures open the circuit
     for _ in range(10):
         outcome = look_up(hub_client, path)
-        assert outcome.status == UNAVAILABLE and outcome.retry_in > 0
+        assert outcome.state == LookupState.PENDING and outcome.retry_in > 0
     assert len(online.requests) == 3  # no calls while open
 
     clock.advance(30)
-    assert look_up(hub_client, path).status == UNAVAILABLE
+    assert look_up(hub_client, path).state == LookupState.PENDING
     assert len(online.requests) == 4  # exactly one trial; it failed
     assert hub_client.breaker().retry_in() == pytest.approx(60)  # cool-down doubled
     clock.advance(59)
-    assert look_up(hub_client, path).status == UNAVAILABLE
+    assert look_up(hub_client, path).state == LookupState.PENDING
     assert len(online.requests) == 4
 
     online.up()
     clock.advance(1)
     outcome = look_up(hub_client, path)
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert hub_client.breaker().retry_in() is None
-    assert look_up(hub_client, path).status == CONFIRMED  # calls flow again
+    assert look_up(hub_client, path).state == LookupState.CONFIRMED  # calls flow again
 
 
 def test_refused_connections_count_as_failures(online, tmp_path):
@@ -317,7 +314,7 @@ def test_refused_connections_count_as_failures(online, tmp_path):
     online.down("refuse")
     hub_client = client(clock=ManualClock(), breaker_threshold=2)
     outcomes = [look_up(hub_client, path) for _ in range(5)]
-    assert {o.status for o in outcomes} == {UNAVAILABLE}
+    assert {o.state for o in outcomes} == {LookupState.PENDING}
     assert "ConnectError" in outcomes[0].error
     assert hub_client.requests == 2  # the port is closed: only the client can count
 
@@ -328,7 +325,7 @@ def test_offline_mode_means_zero_requests(online, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     hub_client = client()
     outcome = look_up(hub_client, path)
-    assert outcome.status == OFFLINE
+    assert outcome.state == LookupState.DISABLED
     assert online.requests == []
     assert hub_client.requests == 0
 
@@ -353,7 +350,7 @@ def test_token_is_sent_and_never_logged(online, tmp_path, monkeypatch, caplog):
         ),
     )
 
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert {r.headers.get("authorization") for r in online.requests} == {f"Bearer {token}"}
     assert token not in caplog.text
     assert token not in repr(outcome)
@@ -365,7 +362,7 @@ def test_private_repo_without_token_is_not_visible(online, tmp_path):
     online.token = "hf_other"
     online.add_repo("org/Private-Model", {path.name: path}, private=True)
     outcome = look_up(client(), path, sources=[f"/x/org/Private-Model/{path.name}"])
-    assert outcome.status == MISS
+    assert outcome.state == LookupState.NOT_FOUND
     assert "authorization" not in online.requests[0].headers
 
 
@@ -396,7 +393,7 @@ def test_a_200_that_is_not_the_api_counts_as_a_failure(online, tmp_path):
     online.add_repo("org/Portal-Model", {path.name: path})
     online.fail_next(200, body="<html>please log in</html>")
     outcome = look_up(client(clock=ManualClock()), path)
-    assert outcome.status == CONFIRMED
+    assert outcome.state == LookupState.CONFIRMED
     assert searches(online) == 2
 
 
@@ -404,7 +401,7 @@ def test_a_generic_file_name_in_a_named_repo_is_no_same_name_lead(online, tmp_pa
     path = write_safetensors(tmp_path / "model.safetensors", {"w": ("F16", (2, 2))})
     online.add_repo("org/Some-Model", {"model.safetensors": ("12" * 32, 1)})
     outcome = look_up(client(), path, sources=[f"/dl/org/Some-Model/{path.name}"])
-    assert outcome.status == MISS
+    assert outcome.state == LookupState.NOT_FOUND
     assert outcome.suggestions == ()  # "model.safetensors" is anyone's name: no lead
     assert repo_calls(online) == 1
 

@@ -12,16 +12,17 @@ import time
 
 from peewee import CharField, FloatField, IntegerField, TextField
 
+from modeld.hub.lookupstate import LookupState
 from modeld.library.db import IndexModel, ModelRecord, register_tables
 
-PENDING = "pending"  # the Hub could not be asked; retry
-DONE = "done"  # confirmed
-MISS = "miss"  # asked, not found; retried once the cached miss expires
+# the recorded words: pending ones are retried, misses once the cached miss expires
+_DONE = LookupState.CONFIRMED.recorded
+_MISS = LookupState.NOT_FOUND.recorded
 
 
 class HubLookupRecord(IndexModel):
     model_id = CharField(primary_key=True)
-    state = CharField(index=True)
+    state = CharField(index=True)  # LookupState.recorded: done | miss | pending
     attempts = IntegerField(default=0)
     last_attempt = FloatField(null=True)  # unix time
     error = TextField(null=True)
@@ -34,11 +35,16 @@ register_tables(HubLookupRecord)
 
 
 def record_state(
-    model_id: str, state: str, *, attempts: int, last_attempt: float, error: str | None = None
+    model_id: str,
+    state: LookupState,
+    *,
+    attempts: int,
+    last_attempt: float,
+    error: str | None = None,
 ) -> None:
     HubLookupRecord.insert(
         model_id=model_id,
-        state=state,
+        state=state.recorded,
         attempts=attempts,
         last_attempt=last_attempt,
         error=error,
@@ -58,9 +64,9 @@ def due_count(miss_ttl_seconds: float, now: float | None = None) -> int:
 def _due(miss_ttl_seconds: float, now: float | None):
     now = time.time() if now is None else now
     settled = HubLookupRecord.select(HubLookupRecord.model_id).where(
-        (HubLookupRecord.state == DONE)
+        (HubLookupRecord.state == _DONE)
         | (
-            (HubLookupRecord.state == MISS)
+            (HubLookupRecord.state == _MISS)
             & (HubLookupRecord.last_attempt > now - miss_ttl_seconds)
         )
     )
