@@ -261,7 +261,10 @@ class Daemon:
             return None  # zero network calls, not even a thread
         from modeld.hub import HubEnricher
 
-        return HubEnricher(self.config, on_event=self.events.publish)
+        # a new match may change where links file the model (LM Studio's publisher/model)
+        return HubEnricher(
+            self.config, on_event=self.events.publish, on_confirmed=self.links.sync_model
+        )
 
     def _make_scheduler(self):
         from modeld.scheduler import build_scheduler
@@ -407,10 +410,8 @@ class Daemon:
     # -- status ---------------------------------------------------------------------------
 
     def _observe(self, event: dict[str, Any]) -> None:
-        """Status counters and recent imports; and a Hub match relinks its model."""
+        """Status counters and recent imports."""
         kind = event.get("event")
-        if kind == "hub_match":
-            self.links.sync_model(event["id"])
         if kind == "imported":
             model = event["model"]
             log.info(
