@@ -1471,3 +1471,137 @@ def build_hostile(drop: Path, outside: Path, marker: Path) -> list[Hostile]:
     make_shard_set(drop / "incomplete", n=3, missing=[2])
     h.append(Hostile("incomplete-shards", drop / "incomplete", "problem", "missing 2", True))
     return h
+
+
+# -- raw GGUF headers (hostile and edge-case layouts) -----------------------------------
+
+
+def gguf_kv(key: str | bytes, value: Any, kind: str | None = None) -> bytes:
+    """One key/value record; `kind` forces the value type ('u64', 'i32', ...)."""
+    type_id, encoded = gguf_value(value, kind)
+    return gguf_string(key) + struct.pack("<I", type_id) + encoded
+
+
+def gguf_tensor_info(
+    name: str, dims: Sequence[int], ggml_type: int = 0, offset: int = 0, n_dims: int | None = None
+) -> bytes:
+    """One tensor info record; `n_dims` may claim more dims than `dims` holds."""
+    count = len(dims) if n_dims is None else n_dims
+    body = gguf_string(name) + struct.pack("<I", count)
+    body += b"".join(struct.pack("<Q", d) for d in dims)
+    return body + struct.pack("<IQ", ggml_type, offset)
+
+
+def raw_gguf(
+    kvs: Sequence[bytes] = (), tensors: Sequence[bytes] = (), tail: bytes = b"", version: int = 3
+) -> bytes:
+    """A GGUF header from raw records, counts matching, then `tail` as is."""
+    head = b"GGUF" + struct.pack("<IQQ", version, len(tensors), len(kvs))
+    return head + b"".join(kvs) + b"".join(tensors) + tail
+
+
+def build_hostile_gguf(drop: Path) -> list[Hostile]:
+    """GGUF headers from this year's advisories against llama.cpp and gguf-py.
+
+    Each must be refused quickly, without allocating what it claims, with a
+    reason naming the broken rule.
+    """
+    drop.mkdir(parents=True, exist_ok=True)
+    f32, f64 = 0, 28
+    pad = bytes(256)
+    cases = [
+        ("gguf-5-dims", raw_gguf(tensors=[gguf_tensor_info("t", (1,) * 5)]), "5 dimensions"),
+        (
+            "gguf-n-dims-2-32",
+            raw_gguf(tensors=[gguf_tensor_info("t", (), n_dims=2**32 - 1)], tail=pad),
+            "4294967295 dimensions",
+        ),
+        (
+            "gguf-elements-overflow",
+            raw_gguf(tensors=[gguf_tensor_info("t", (2**32, 2**32, 2, 1))], tail=pad),
+            "more elements than int64 can count",
+        ),
+        (
+            "gguf-dim-2-63",
+            raw_gguf(tensors=[gguf_tensor_info("t", (2**63,))], tail=pad),
+            "negative as int64",
+        ),
+        (
+            "gguf-bytes-overflow",
+            raw_gguf(tensors=[gguf_tensor_info("t", (2**31, 2**31), f64)], tail=pad),
+            "size in bytes overflows 64 bits",
+        ),
+        (
+            "gguf-data-section-overflow",
+            raw_gguf(
+                tensors=[
+                    gguf_tensor_info("a", (2**30, 2**30), f64),
+                    gguf_tensor_info("b", (2**30, 2**30), f64, offset=2**63),
+                ],
+                tail=pad,
+            ),
+            "data section overflows 64 bits",
+        ),
+        (
+            "gguf-alignment-0",
+            raw_gguf([gguf_kv("general.alignment", 0, "u32")], tail=pad),
+            "alignment 0 is not a power of two",
+        ),
+        (
+            "gguf-alignment-48",
+            raw_gguf([gguf_kv("general.alignment", 48, "u32")], tail=pad),
+            "alignment 48 is not a power of two",
+        ),
+        (
+            "gguf-alignment-2-31",
+            raw_gguf([gguf_kv("general.alignment", 2**31, "u32")], tail=pad),
+            "over the 1 MiB limit",
+        ),
+        (
+            "gguf-alignment-u64",
+            raw_gguf([gguf_kv("general.alignment", 32, "u64")], tail=pad),
+            "not u32",
+        ),
+        (
+            "gguf-overlapping-tensors",
+            raw_gguf(
+                tensors=[gguf_tensor_info("a", (64,), f32), gguf_tensor_info("b", (64,), f32)],
+                tail=bytes(1024),
+            ),
+            "overlaps the tensors before it",
+        ),
+        (
+            "gguf-offset-2-63",
+            raw_gguf(tensors=[gguf_tensor_info("a", (8,), f32, offset=2**63)], tail=pad),
+            "leaves a gap",
+        ),
+        (
+            "gguf-string-2-63",
+            raw_gguf([gguf_string("general.name") + struct.pack("<IQ", 8, 2**63)], tail=pad),
+            "over ggml's 1 GiB limit",
+        ),
+        (
+            "gguf-array-2-63",
+            raw_gguf([gguf_string("general.tags") + struct.pack("<IIQ", 9, 0, 2**63)], tail=pad),
+            "more than ggml's limit",
+        ),
+        (
+            "gguf-vocab-string-2-63",
+            raw_gguf(
+                [
+                    gguf_string("tokenizer.ggml.tokens")
+                    + struct.pack("<IIQ", 9, 8, 2)
+                    + gguf_string("a")
+                    + struct.pack("<Q", 2**63)
+                ],
+                tail=pad,
+            ),
+            "claims 9223372036854775808 bytes",
+        ),
+    ]
+    hostile = []
+    for key, data, reason in cases:
+        path = drop / f"{key}.gguf"
+        path.write_bytes(data)
+        hostile.append(Hostile(key, path, "refused", reason))
+    return hostile

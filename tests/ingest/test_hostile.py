@@ -62,6 +62,7 @@ def hostile(tmp_path_factory):
     base = tmp_path_factory.mktemp("hostile")
     marker = base / "MARKER-payload-ran"
     entries = modelfiles.build_hostile(base / "drop", base / "outside", marker)
+    entries += modelfiles.build_hostile_gguf(base / "drop")
     yield base / "drop", entries, marker
     assert not marker.exists(), "a pickle payload was executed"
 

@@ -66,8 +66,11 @@ class Cursor:
     def u64(self, purpose: str) -> int:
         return _U64.unpack(self.take(8, purpose))[0]
 
-    def skip_strings(self, count: int, purpose: str) -> None:
-        """Skip `count` length-prefixed strings (a vocabulary) without decoding them."""
+    def skip_strings(self, count: int, purpose: str, max_length: int) -> None:
+        """Skip `count` length-prefixed strings (a vocabulary) without decoding them.
+
+        A length over `max_length` is refused outright: no download finishes it.
+        """
         for _ in range(count):
             offset = self.pos - self._buf_start
             if offset < 0 or offset + 8 > len(self._buf):
@@ -75,6 +78,11 @@ class Cursor:
                 self._fill(8)
                 offset = 0
             length = _U64.unpack_from(self._buf, offset)[0]
+            if length > max_length:
+                raise Malformed(
+                    f"{self.what}: a string in {purpose} claims {length} bytes, "
+                    f"over the {max_length}-byte limit"
+                )
             self.pos += 8
             self.need(length, purpose)
             self.pos += length

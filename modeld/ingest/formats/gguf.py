@@ -1,8 +1,17 @@
-"""GGUF v2/v3: a header-only reader.
+"""GGUF v2/v3: a header-only reader that refuses what llama.cpp's loader refuses.
 
 Layout (little-endian): ``GGUF``, u32 version, u64 tensor count, u64 KV count,
 the typed key/value pairs, the tensor infos (name, dims, ggml type, offset),
-padding to the alignment, then the tensor data.
+then, when there is at least one tensor, padding to the alignment and the
+tensor data. A vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) has no
+tensors and so no padded data section: it ends right after its key/values.
+
+The rules are those of the reference reader, ggml's `gguf_init_from_reader`
+(ggml/src/gguf.cpp), through which llama.cpp, whisper.cpp and
+stable-diffusion.cpp load every GGUF; each check below names what it mirrors.
+Where gguf-py's GGUFReader reads more than ggml (arrays of arrays, tensor
+names of 64 bytes or more, which builds of ggml with a larger GGML_MAX_NAME
+load), this reader does too, within its own caps.
 
 The gguf package's reader parses every value eagerly (seconds on a 150k-entry
 vocabulary); this one skips ``tokenizer.*`` values and large arrays without
@@ -13,8 +22,8 @@ against the file size (a shortfall means truncated: retry later).
 
 from __future__ import annotations
 
-import math
 import struct
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from modeld.ingest.formats import Malformed
@@ -26,11 +35,19 @@ MAX_KV = 100_000
 MAX_KEY_BYTES = 65_535
 MAX_NAME_BYTES = 4096
 MAX_DIMS = 4  # GGML_MAX_DIMS
-MAX_ARRAY_ITEMS = 16_000_000  # a vocabulary is ~260k; merges ~500k
+MAX_STRING_BYTES = 1 << 30  # GGUF_MAX_STRING_LENGTH
+MAX_ARRAY_LENGTH = 1 << 30  # GGUF_MAX_ARRAY_ELEMENTS
+MAX_ARRAY_ITEMS = 16_000_000  # strings or arrays in one array: a vocabulary is ~260k
 MAX_NESTING = 3
+# ggml checks only "non-zero power of two"; 1 MiB is the bound its pending
+# hardening (llama.cpp #24997, ggml #1516) adds against GGML_PAD overflow
+MAX_ALIGNMENT = 1 << 20
 KEEP_STRING_BYTES = 65_536  # longer values are skipped, not decoded
 KEEP_ARRAY_ITEMS = 256
 DEFAULT_ALIGNMENT = 32
+ALIGNMENT_KEY = "general.alignment"
+INT64_MAX = (1 << 63) - 1  # ggml counts elements in int64_t
+SIZE_MAX = (1 << 64) - 1  # and bytes in size_t
 
 # value type id → (struct format, size); 8 = string, 9 = array
 _SCALARS = {
@@ -46,9 +63,10 @@ _SCALARS = {
     11: ("<q", 8),
     12: ("<d", 8),
 }
-_STRING, _ARRAY = 8, 9
+_U32, _STRING, _ARRAY = 4, 8, 9
 
-# ggml type id → (name, elements per block, bytes per block), from ggml.h
+# ggml type id → (name, elements per block, bytes per block), from ggml.h;
+# the ids ggml removed (4, 5, 31-33, 36-38) have no size there and are refused
 GGML_TYPES: dict[int, tuple[str, int, int]] = {
     0: ("F32", 1, 4),
     1: ("F16", 1, 2),
@@ -89,18 +107,21 @@ GGML_TYPES: dict[int, tuple[str, int, int]] = {
 Tensor = tuple[str, str, tuple[int, ...]]
 
 
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    type_name: str
+    dims: tuple[int, ...]
+    offset: int  # from the start of the data section
+    nbytes: int
+
+
 def read_gguf(handle: BinaryIO, size: int) -> dict[str, Any]:
     """Parse the header; return ``version``, ``kv`` and ``tensors``."""
     cursor = Cursor(handle, size, "GGUF header")
     if cursor.take(4, "the magic") != MAGIC:
         raise Malformed("not a GGUF file (bad magic)")
-    version = cursor.u32("the version")
-    if version == 1:
-        raise Malformed("GGUF version 1 (2023) is not supported; re-convert the model")
-    if version not in (2, 3):
-        if struct.pack("<I", version) in (b"\0\0\0\2", b"\0\0\0\3"):
-            raise Malformed("big-endian GGUF is not supported")
-        raise Malformed(f"unknown GGUF version {version}")
+    version = _version(cursor.u32("the version"))
     tensor_count = cursor.u64("the tensor count")
     kv_count = cursor.u64("the key/value count")
     # each KV takes at least 13 bytes (key length, type, 1-byte value), each
@@ -110,66 +131,130 @@ def read_gguf(handle: BinaryIO, size: int) -> dict[str, Any]:
     if tensor_count > MAX_TENSORS or tensor_count * 24 > cursor.remaining:
         raise Malformed(f"GGUF claims {tensor_count} tensors, more than the file can hold")
 
+    kv = _read_kv(cursor, kv_count)
+    alignment = kv.get(ALIGNMENT_KEY, DEFAULT_ALIGNMENT)
+    if alignment == 0 or alignment & (alignment - 1):
+        raise Malformed(f"GGUF general.alignment {alignment} is not a power of two")
+    if alignment > MAX_ALIGNMENT:
+        raise Malformed(f"GGUF general.alignment {alignment} is over the 1 MiB limit")
+
+    infos: list[TensorInfo] = []
+    names: set[str] = set()
+    for _ in range(tensor_count):
+        info = _tensor_info(cursor, alignment)
+        if info.name in names:
+            raise Malformed(f"GGUF tensor {info.name!r} appears twice")
+        names.add(info.name)
+        infos.append(info)
+    _check_layout(infos, alignment, cursor.pos, size)
+    tensors = tuple((t.name, t.type_name, t.dims) for t in infos)
+    return {"version": version, "kv": kv, "tensors": tensors}
+
+
+def _version(version: int) -> int:
+    # ggml reads the version natively: a big-endian file's 3 reads as 0x03000000
+    if version and not version & 0xFFFF:
+        raise Malformed("big-endian GGUF is not supported")
+    if version == 1:
+        raise Malformed("GGUF version 1 (2023) is not supported; re-convert the model")
+    if version not in (2, 3):
+        raise Malformed(f"unknown GGUF version {version}")
+    return version
+
+
+def _read_kv(cursor: Cursor, kv_count: int) -> dict[str, Any]:
     kv: dict[str, Any] = {}
     seen: set[str] = set()
     for _ in range(kv_count):
         key = _string(cursor, MAX_KEY_BYTES, "key")
+        if not key:
+            raise Malformed("GGUF has an empty key")
         if key in seen:
             raise Malformed(f"GGUF key {key!r} appears twice")
         seen.add(key)
         value_type = cursor.u32(f"the type of {key!r}")
+        # ggml and gguf-py both refuse an alignment of any other type
+        if key == ALIGNMENT_KEY and value_type != _U32:
+            raise Malformed(f"GGUF general.alignment has value type {value_type}, not u32")
         keep = not key.startswith("tokenizer.")
         value = _value(cursor, value_type, key, keep, depth=0)
         if keep and value is not _SKIPPED:
             kv[key] = value
+    return kv
 
-    alignment = kv.get("general.alignment", DEFAULT_ALIGNMENT)
-    if type(alignment) is not int or alignment <= 0 or alignment & (alignment - 1):
-        raise Malformed(f"GGUF general.alignment {alignment!r} is not a power of two")
 
-    tensors: list[Tensor] = []
-    spans: list[tuple[int, int, str]] = []
-    names: set[str] = set()
-    for _ in range(tensor_count):
-        name = _string(cursor, MAX_NAME_BYTES, "tensor name")
-        if name in names:
-            raise Malformed(f"GGUF tensor {name!r} appears twice")
-        names.add(name)
-        n_dims = cursor.u32(f"the dims of {name!r}")
-        if n_dims > MAX_DIMS:
-            raise Malformed(f"GGUF tensor {name!r} has {n_dims} dimensions (max {MAX_DIMS})")
-        dims = tuple(cursor.u64(f"a dim of {name!r}") for _ in range(n_dims))
-        type_id = cursor.u32(f"the type of {name!r}")
-        offset = cursor.u64(f"the offset of {name!r}")
-        if type_id not in GGML_TYPES:
-            raise Malformed(f"GGUF tensor {name!r} has unknown ggml type {type_id}")
-        type_name, block, block_bytes = GGML_TYPES[type_id]
-        numel = math.prod(dims)
-        if dims and dims[0] % block:
+def _tensor_info(cursor: Cursor, alignment: int) -> TensorInfo:
+    name = _string(cursor, MAX_NAME_BYTES, "tensor name")
+    n_dims = cursor.u32(f"the dims of {name!r}")
+    if n_dims > MAX_DIMS:
+        raise Malformed(f"GGUF tensor {name!r} has {n_dims} dimensions (max {MAX_DIMS})")
+    dims = tuple(cursor.u64(f"a dim of {name!r}") for _ in range(n_dims))
+    type_id = cursor.u32(f"the type of {name!r}")
+    offset = cursor.u64(f"the offset of {name!r}")
+    if type_id not in GGML_TYPES:
+        raise Malformed(f"GGUF tensor {name!r} has unknown ggml type {type_id}")
+    type_name, block, block_bytes = GGML_TYPES[type_id]
+    numel = _element_count(name, dims)
+    if dims and dims[0] % block:
+        raise Malformed(f"GGUF tensor {name!r}: row of {dims[0]} is not a whole {type_name} block")
+    if numel // block > SIZE_MAX // block_bytes:
+        raise Malformed(f"GGUF tensor {name!r}: its size in bytes overflows 64 bits")
+    if offset % alignment:
+        raise Malformed(f"GGUF tensor {name!r}: offset {offset} is not aligned to {alignment}")
+    return TensorInfo(name, type_name, dims, offset, numel // block * block_bytes)
+
+
+def _element_count(name: str, dims: tuple[int, ...]) -> int:
+    """ggml's count: each dim an int64 >= 0, the product below INT64_MAX."""
+    for index, dim in enumerate(dims):
+        if dim > INT64_MAX:
+            raise Malformed(f"GGUF tensor {name!r}: dimension {index} ({dim}) is negative as int64")
+    if 0 in dims:
+        return 0
+    padded = dims + (1,) * (MAX_DIMS - len(dims))
+    count = padded[0]
+    # the same comparisons as ggml, so the same shapes pass
+    for dim in padded[1:]:
+        if INT64_MAX // dim <= count:
             raise Malformed(
-                f"GGUF tensor {name!r}: row of {dims[0]} is not a whole {type_name} block"
+                f"GGUF tensor {name!r}: shape {list(dims)} has more elements than int64 can count"
             )
-        if offset % alignment:
-            raise Malformed(f"GGUF tensor {name!r}: offset {offset} is not aligned to {alignment}")
-        nbytes = numel // block * block_bytes
-        tensors.append((name, type_name, dims))
-        spans.append((offset, offset + nbytes, name))
+        count *= dim
+    return count
 
-    data_start = cursor.pos + (-cursor.pos % alignment)
-    spans.sort()
-    end = 0
-    for begin, stop, name in spans:
-        if begin < end:
-            raise Malformed(f"GGUF tensor {name!r} overlaps the tensor before it")
-        end = stop
-    if data_start + end > size:
+
+def _check_layout(infos: list[TensorInfo], alignment: int, header_end: int, size: int) -> None:
+    """ggml: tensor i starts where tensor i-1's data, padded to the alignment, ends.
+
+    So ranges never overlap and leave no gaps, in file order. The data
+    section is padded to the alignment only when there are tensors.
+    """
+    if not infos:
+        return
+    expected = 0
+    for info in infos:
+        if info.offset < expected:
+            raise Malformed(
+                f"GGUF tensor {info.name!r} at offset {info.offset} overlaps the tensors "
+                f"before it (their data runs to {expected})"
+            )
+        if info.offset > expected:
+            raise Malformed(
+                f"GGUF tensor {info.name!r} at offset {info.offset} leaves a gap after the "
+                f"tensors before it (expected {expected})"
+            )
+        padded = info.nbytes + (-info.nbytes % alignment)
+        if expected + padded > SIZE_MAX:
+            raise Malformed(f"GGUF tensor {info.name!r}: the data section overflows 64 bits")
+        expected += padded
+    data_start = header_end + (-header_end % alignment)
+    # llama.cpp's loader needs each tensor's bytes, not the last one's padding
+    data_end = data_start + infos[-1].offset + infos[-1].nbytes
+    if data_end > size:
         raise Malformed(
-            f"truncated: GGUF tensor data ends at byte {data_start + end}, but the file has {size}",
+            f"truncated: GGUF tensor data ends at byte {data_end}, but the file has {size}",
             retry=True,
         )
-    if not tensors:
-        raise Malformed("GGUF file holds no tensors (a vocabulary-only file?)")
-    return {"version": version, "kv": kv, "tensors": tuple(tensors)}
 
 
 class _Skipped:
@@ -197,6 +282,10 @@ def _value(cursor: Cursor, value_type: int, key: str, keep: bool, depth: int) ->
         return struct.unpack(fmt, raw)[0] if keep else _SKIPPED
     if value_type == _STRING:
         length = cursor.u64(f"the length of {key!r}")
+        if length > MAX_STRING_BYTES:
+            raise Malformed(
+                f"GGUF string in {key!r} claims {length} bytes, over ggml's 1 GiB limit"
+            )
         if keep and length <= KEEP_STRING_BYTES:
             return cursor.take(length, f"the value of {key!r}").decode("utf-8", "replace")
         cursor.skip(length, f"the value of {key!r}")
@@ -206,6 +295,10 @@ def _value(cursor: Cursor, value_type: int, key: str, keep: bool, depth: int) ->
             raise Malformed(f"GGUF array {key!r} is nested more than {MAX_NESTING} deep")
         item_type = cursor.u32(f"the item type of {key!r}")
         count = cursor.u64(f"the length of {key!r}")
+        if count > MAX_ARRAY_LENGTH:
+            raise Malformed(
+                f"GGUF array {key!r} claims {count} items, more than ggml's limit of 2^30"
+            )
         return _array(cursor, item_type, count, key, keep, depth)
     raise Malformed(f"GGUF key {key!r} has unknown value type {value_type}")
 
@@ -226,7 +319,7 @@ def _array(cursor: Cursor, item_type: int, count: int, key: str, keep: bool, dep
         raise Malformed(f"GGUF array {key!r} claims {count} items, more than the file can hold")
     keep = keep and count <= KEEP_ARRAY_ITEMS
     if item_type == _STRING and not keep:
-        cursor.skip_strings(count, f"the items of {key!r}")
+        cursor.skip_strings(count, f"the items of {key!r}", MAX_STRING_BYTES)
         return _SKIPPED
     items = [_value(cursor, item_type, key, keep, depth + 1) for _ in range(count)]
     return items if keep and all(i is not _SKIPPED for i in items) else _SKIPPED
