@@ -24,6 +24,7 @@ from typing import Any
 from modeld.config import Config, WatchConfig
 from modeld.control.events import EventBus
 from modeld.control.server import ControlServer
+from modeld.errorlog import ErrorLog
 from modeld.ingest import ledger
 from modeld.ingest.pipeline import (
     Attached,
@@ -76,7 +77,7 @@ class Daemon:
         # written by worker, hub and scheduler threads, read by status requests
         self._status_lock = threading.Lock()
         self.counters = {"imported": 0, "duplicates": 0, "quarantined": 0, "failed": 0}
-        self.errors: list[str] = []
+        self.errors = ErrorLog()
         self.recent: list[dict[str, Any]] = []
         self.stop_signals = StopSignals()
         self._stop = threading.Event()  # set once the main loop has ended
@@ -301,9 +302,11 @@ class Daemon:
                 # the companion cannot move with it, so it joins the library copy
                 units.append(companion_unit(problem.path))
             elif problem.retry:
-                self.watch.retry_later(problem.path, problem.reason)
-            else:
-                self._finish_watched(problem.path, Failed(str(problem.path), problem.reason), watch)
+                self._hold(problem.path, problem.reason)
+            elif problem.path == path or not ledger.already_handled(problem.path):
+                # a sibling refused when an earlier file of its folder was planned is
+                # in the ledger: said once, not again for each file of the folder
+                self._refuse(problem.path, problem.reason, watch)
         for unit in units:
             covered |= any(f.path == path for f in unit.files)
             with self._inflight_lock:
@@ -317,6 +320,23 @@ class Daemon:
         if not covered:
             self.watch.done(path)
         return True
+
+    def _refuse(self, path: Path, reason: str, watch: WatchConfig) -> None:
+        """A watched file that cannot be imported as it is: said once, in the log and status.
+
+        The importer reports the refusals it finds itself; these come from planning
+        (a name, a file type), before any import. Once finished, the file is
+        remembered as handled, so a rescan does not say it again.
+        """
+        log.warning("not imported: %s: %s", path, reason)
+        self.events.publish({"event": "failed", "path": str(path), "reason": reason})
+        self._finish_watched(path, Failed(str(path), reason), watch)
+
+    def _hold(self, path: Path, reason: str) -> None:
+        """Park a watched file until it changes; status lists it under `waiting`."""
+        if self.watch.retry_later(path, reason):
+            # tells the tray to fetch the status again: its waiting count changed
+            self.events.publish({"event": "waiting", "path": str(path), "reason": reason})
 
     def _on_settle_failed(self, path: Path, watch: WatchConfig, reason: str) -> None:
         """A file that stayed incomplete past the grace period: reported, left in place."""
@@ -357,6 +377,10 @@ class Daemon:
         except Exception as exc:  # a bug must cost one file, never the daemon
             log.exception("import of %s crashed", work.unit.source)
             outcome = Failed(str(work.unit.source), f"internal error: {exc}")
+            # the importer never got to report it: status and the tray still must
+            self.events.publish(
+                {"event": "failed", "path": str(work.unit.source), "reason": outcome.reason}
+            )
         with self._inflight_lock:
             self._inflight.discard(work.unit.source)
         if work.watch is not None:
@@ -366,7 +390,7 @@ class Daemon:
 
     def _finish_watched(self, path: Path, outcome: Outcome, watch: WatchConfig) -> None:
         if isinstance(outcome, Waiting):
-            self.watch.retry_later(path, outcome.reason)
+            self._hold(path, outcome.reason)
             return
         if path.exists():
             kind = {
@@ -432,22 +456,20 @@ class Daemon:
             self._count("quarantined")
         elif kind == "failed":
             self._count("failed")
-            self._note_error(f"{event['path']}: {event['reason']}")
+            self._note_error(event["reason"], path=event["path"])
 
     def _count(self, counter: str) -> None:
         with self._status_lock:  # += is a read and a write: two workers could lose one
             self.counters[counter] += 1
 
-    def _note_error(self, message: str) -> None:
-        """Keep the last 50 errors for `status` (from any thread)."""
-        with self._status_lock:
-            self.errors.append(message)
-            del self.errors[:-50]
+    def _note_error(self, reason: str, *, path: str | None = None) -> None:
+        """Keep an error for `status` (from any thread); `path` when it is about one file."""
+        self.errors.add(path, reason, time.time())
 
     def status(self) -> dict[str, Any]:
         state = "paused" if self.queues.paused else "running"
         with self._status_lock:
-            counters, errors, recent = dict(self.counters), self.errors[-20:], list(self.recent)
+            counters, recent = dict(self.counters), list(self.recent)
         document = {
             "state": state,
             "pid": os.getpid(),
@@ -460,7 +482,8 @@ class Daemon:
             "quarantined_since_start": counters["quarantined"],
             "failed": counters["failed"],
             "links": self.links.counts(),
-            "errors": errors,
+            "errors": self.errors.to_json(),
+            "waiting": [item.to_json() for item in self.watch.waiting()],
             "recent": recent,
             "imported_today": self._imported_today(),
             "library": {
@@ -558,7 +581,7 @@ class Daemon:
                 return
             report = verify_models(self.config.library_root, [record])
             for item in report["mismatched"] + report["missing"]:
-                self._note_error(f"verify: {item['path']} changed or missing")
+                self._note_error("changed or missing in the library (verify)", path=item["path"])
             index_db.set_state("verify.cursor", record.model_id)
         index_db.set_state("verify.cursor", "")
 

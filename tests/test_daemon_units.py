@@ -115,3 +115,40 @@ def test_a_job_start_up_already_did_waits_one_interval_however_overdue(tmp_path)
         database.close()
     assert rescan >= before + 900.0  # the catch-up scan was the rescan
     assert verify <= time.time() + STARTUP_DELAY  # the others still catch up soon
+
+
+def test_the_error_log_keeps_the_newest_with_path_reason_and_time():
+    from modeld.errorlog import ErrorLog
+
+    errors = ErrorLog(limit=60)
+    for n in range(75):
+        errors.add(f"/drop/f{n}.safetensors", f"reason {n}", 1_900_000_000.0 + n)
+    errors.add(None, "job rescan failed: boom", 1_900_000_100.0)
+    document = errors.to_json()
+    assert len(document) == 60  # bounded, and above the contract's newest 50
+    assert document[0] == {
+        "path": "/drop/f16.safetensors",
+        "reason": "reason 16",
+        "time": "2030-03-17T17:46:56+00:00",
+    }
+    assert document[-1]["path"] is None and document[-1]["reason"] == "job rescan failed: boom"
+
+
+def test_status_for_humans_counts_and_lists_what_waits_and_what_failed():
+    from modeld.cli.daemon import held_lines
+
+    waiting = [
+        {"path": f"/drop/w{n}.gguf", "reason": "truncated", "since": "2030-01-01T12:00:00+00:00"}
+        for n in range(7)
+    ]
+    errors = ["/drop/old: from an older daemon"] + [
+        {"path": f"/drop/e{n}.safetensors", "reason": "a text file, not a model", "time": "t"}
+        for n in range(6)
+    ]
+    lines = held_lines(waiting, errors)
+    assert lines[0] == "waiting 7, errors 7"
+    assert lines[1] == "  waiting: /drop/w0.gguf: truncated (since 2030-01-01T12:00:00+00:00)"
+    assert lines[6] == "  ... and 2 more waiting (status --json)"
+    assert lines[7] == "  error: /drop/e1.safetensors: a text file, not a model"
+    assert lines[-1] == "  ... and 2 earlier errors (status --json)"
+    assert held_lines([], []) == ["waiting 0, errors 0"]

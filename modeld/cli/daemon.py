@@ -20,6 +20,7 @@ from modeld.cli.context import (
     add_command,
     print_json,
 )
+from modeld.logformat import ENCODING, ERRORS, EscapingFormatter
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_command(subparsers, "resume", cmd_pause_resume, "release them")
 
 
-class JournaldFormatter(logging.Formatter):
+class JournaldFormatter(EscapingFormatter):
     """`<N>` priority prefixes that journald understands; it adds its own timestamps."""
 
     PRIORITIES = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
@@ -56,16 +57,16 @@ def configure_daemon_logging(log_file: Path, verbose: bool) -> None:
             stderr.setFormatter(JournaldFormatter("%(name)s: %(message)s"))
         else:
             stderr.setFormatter(
-                logging.Formatter(
+                EscapingFormatter(
                     "%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s", "%H:%M:%S"
                 )
             )
         root.addHandler(stderr)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=10 * 1024 * 1024, backupCount=3
+        log_file, maxBytes=10 * 1024 * 1024, backupCount=3, encoding=ENCODING, errors=ERRORS
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("apscheduler", "watchdog", "httpx", "httpx2", "urllib3", "PIL"):
@@ -140,9 +141,32 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             + ", ".join(f"{links.get(k, 0)} {k}" for k in ("ok", "broken", "missing", "orphaned"))
         )
     lines.append(hub_line(status.get("hub") or {}))
-    for error in status.get("errors", [])[-5:]:
-        lines.append(f"error: {error}")
+    lines.extend(held_lines(status.get("waiting") or [], status.get("errors") or []))
     return lines
+
+
+SHOWN_PER_LIST = 5
+
+
+def held_lines(waiting: list[Any], errors: list[Any]) -> list[str]:
+    """The counts of files waiting and refused, then the oldest waiting and newest errors."""
+    lines = [f"waiting {len(waiting)}, errors {len(errors)}"]
+    for item in waiting[:SHOWN_PER_LIST]:
+        lines.append(f"  waiting: {item['path']}: {item['reason']} (since {item['since']})")
+    if len(waiting) > SHOWN_PER_LIST:
+        lines.append(f"  ... and {len(waiting) - SHOWN_PER_LIST} more waiting (status --json)")
+    for error in errors[-SHOWN_PER_LIST:]:
+        lines.append(f"  error: {error_text(error)}")
+    if len(errors) > SHOWN_PER_LIST:
+        lines.append(f"  ... and {len(errors) - SHOWN_PER_LIST} earlier errors (status --json)")
+    return lines
+
+
+def error_text(error: Any) -> str:
+    """`path: reason`; a daemon older than `errors` objects sent plain strings."""
+    if isinstance(error, dict):
+        return f"{error['path']}: {error['reason']}" if error.get("path") else error["reason"]
+    return str(error)
 
 
 def hub_line(hub: dict[str, Any]) -> str:

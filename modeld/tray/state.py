@@ -101,6 +101,7 @@ _REFRESH_AFTER = frozenset(
         "duplicate",
         "quarantined",
         "failed",
+        "waiting",  # a file was parked: the status lists it
         "links_repaired",
         "library",
     }
@@ -138,6 +139,7 @@ class TrayModel:
         self.links_unfixed = 0  # from the last repair run
         self.errors: list[str] = []
         self.errors_seen: set[str] = set()  # errors the user has dismissed
+        self.waiting: list[str] = []  # files the watches hold back, with why
         self.library_online: bool | None = None
         self.hub_online: bool | None = None
         self.hub_retry_at: float | None = None
@@ -176,6 +178,7 @@ class TrayModel:
         if self.links_bad == 0:
             self.links_unfixed = 0
         self.errors = [_error_text(e) for e in status.get("errors") or []]
+        self.waiting = [_error_text(w) for w in status.get("waiting") or []]
         library = status.get("library") or {}
         if library.get("root"):
             self.library_root = str(library["root"])
@@ -320,6 +323,8 @@ class TrayModel:
 
     def tooltip(self, now: float) -> str:
         lines = [f"modeld: {self.status_line(now)}"]
+        if self.connected and (self.waiting or self.errors):
+            lines.append(f"Waiting: {len(self.waiting)}, errors: {len(self.errors)}")
         if self.connected and self.active:
             lines.extend(self._progress_lines())
         elif self.connected and not self.paused:
@@ -348,6 +353,7 @@ class TrayModel:
             MenuEntry(
                 f"Quarantine ({self.quarantined})", Action("open_quarantine", self.quarantine_dir)
             ),
+            *self._waiting_entry(),
             *self._errors_entry(),
             SEPARATOR,
             MenuEntry("Quit tray", Action("quit")),
@@ -419,6 +425,14 @@ class TrayModel:
         if tail:
             lines.append(", ".join(tail))
         return lines
+
+    def _waiting_entry(self) -> list[MenuEntry]:
+        if not self.waiting:
+            return []
+        shown = [MenuEntry(_clip(w, ERROR_MAX), enabled=False) for w in self.waiting[:ERRORS_SHOWN]]
+        if len(self.waiting) > ERRORS_SHOWN:
+            shown.append(MenuEntry(f"… and {len(self.waiting) - ERRORS_SHOWN} more", enabled=False))
+        return [MenuEntry(f"Waiting ({len(self.waiting)})", children=tuple(shown))]
 
     def _errors_entry(self) -> list[MenuEntry]:
         if not self.errors:
@@ -555,8 +569,11 @@ def _count(n: int, noun: str) -> str:
 
 
 def _error_text(error: Any) -> str:
+    """`name: reason` for a status `errors` or `waiting` entry (older daemons sent strings)."""
     if isinstance(error, Mapping):
-        return str(error.get("message") or error.get("error") or error)
+        reason = str(error.get("reason") or error)
+        path = error.get("path")
+        return f"{os.path.basename(str(path)) or path}: {reason}" if path else reason
     return str(error)
 
 

@@ -38,6 +38,7 @@ from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
 from modeld.paths import is_within
+from modeld.watch.held import WaitingFile, on_wall_clock
 from modeld.watch.observer import (
     EVENT_KINDS,
     INOTIFY,
@@ -90,6 +91,7 @@ class WatchService:
         observer_factory: ObserverFactory = default_observer_factory,
         mountinfo: Callable[[], str | None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ):
         self._watches = list(watches)
         self._on_ready = on_ready
@@ -98,6 +100,7 @@ class WatchService:
         self._check_seconds = check_seconds
         self._retry_offer_seconds = retry_offer_seconds
         self._clock = clock
+        self._wall_clock = wall_clock
         self._machine = SettleMachine(
             settle_seconds=settle_seconds,
             signal_grace=signal_grace,
@@ -168,16 +171,19 @@ class WatchService:
         self._offer_after = 0.0
         self._wake.set()
 
-    def retry_later(self, path: Path, reason: str) -> None:
+    def retry_later(self, path: Path, reason: str) -> bool:
         """A handed-out file is incomplete (truncated): offer it again once it changes.
 
         If it stays unchanged for `truncated_grace`, `on_failed(path, watch, reason)`
         is called instead and the file is not offered again until it changes.
+        False when the path was not handed out (nothing was parked).
         """
         with self._lock:
-            if not self._machine.retry_later(path, reason, self._clock()):
-                log.debug("retry_later for %s, which was not handed out", path)
+            parked = self._machine.retry_later(path, reason, self._clock())
+        if not parked:
+            log.debug("retry_later for %s, which was not handed out", path)
         self._wake.set()
+        return parked
 
     def rescan(self) -> None:
         """Scan every watch now, in the calling thread (the scheduler's job)."""
@@ -229,6 +235,14 @@ class WatchService:
                 }
             )
         return out
+
+    def waiting(self) -> list[WaitingFile]:
+        """Every file the watches hold back now (settling, parked for a retry), oldest first."""
+        with self._lock:
+            held = self._machine.held()
+            now, wall_now = self._clock(), self._wall_clock()
+        ordered = sorted(held, key=lambda item: item.since)
+        return [on_wall_clock(item, now, wall_now) for item in ordered]
 
     # -- events ----------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from modeld.watch.held import Held, hold_reason
 from modeld.watch.tempnames import NameKind, classify, sidecar_target
 
 
@@ -110,6 +111,7 @@ class Phase(enum.Enum):
 @dataclass(slots=True)
 class _Entry:
     origin: Origin
+    since: float  # first tracked: a file held back shows since when
     phase: Phase = Phase.SETTLING
     run_stat: FileStat | None = None  # the stat that opened the current run
     run_since: float = 0.0
@@ -359,6 +361,25 @@ class SettleMachine:
             bucket[entry.phase.value] += 1
         return out
 
+    def held(self) -> list[Held]:
+        """Every tracked path not handed out, with why it waits: what the watch holds back."""
+        out = []
+        for key, entry in self._entries.items():
+            if entry.phase is Phase.HANDED:
+                continue  # the caller has it: queued or being imported
+            retry = entry.phase is Phase.RETRY
+            stat = entry.handed_stat if retry else entry.run_stat
+            reason = hold_reason(
+                retry_reason=entry.retry_reason if retry else None,
+                ready=key in self._ready,
+                size=None if stat is None else stat.size,
+                sidecar=stat is not None and stat.sidecar,
+                open_writer=entry.writing and entry.origin.closes,
+            )
+            until = entry.retry_deadline if retry else None
+            out.append(Held(Path(key), entry.origin.tag, reason, entry.since, until))
+        return out
+
     def is_ready(self, path: Path) -> bool:
         return str(path) in self._ready
 
@@ -385,7 +406,7 @@ class SettleMachine:
         if len(self._entries) >= self.capacity:
             self.overflowed = True
             return None
-        entry = _Entry(origin=origin, run_since=now)
+        entry = _Entry(origin=origin, since=now, run_since=now)
         self._entries[str(path)] = entry
         return entry
 

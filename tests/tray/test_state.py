@@ -536,3 +536,39 @@ def test_links_check_result_notification():
     )
     clean = {"checked": 2, "ok": 2, "broken": [], "missing": [], "orphaned": []}
     assert links_check_notification(clean).title == "Links are fine"
+
+
+def waiting_entry(name: str, reason: str) -> dict[str, Any]:
+    return {"path": f"/drop/{name}", "reason": reason, "since": "2030-01-01T12:00:00+00:00"}
+
+
+def test_waiting_and_error_counts_show_in_the_tooltip_and_menu():
+    waiting = [waiting_entry(f"w{i}.gguf", "truncated: 10 of 4096 bytes") for i in range(6)]
+    errors = [{"path": "/drop/notes.safetensors", "reason": "a text file, not a model"}]
+    model = connected(waiting=waiting, errors=errors)
+    assert "Waiting: 6, errors: 1" in model.tooltip(T0).splitlines()
+    menu = model.menu(T0)
+    children = entry(menu, "Waiting (6)").children
+    assert [c.text for c in children] == [
+        *(f"w{i}.gguf: truncated: 10 of 4096 bytes" for i in range(5)),
+        "… and 1 more",
+    ]
+    assert not any(c.enabled for c in children)
+    [error] = entry(menu, "Errors (1)").children[:1]
+    assert error.text == "notes.safetensors: a text file, not a model"
+
+
+def test_nothing_waiting_and_no_errors_add_nothing():
+    model = connected()
+    assert not any(line.startswith("Waiting") for line in model.tooltip(T0).splitlines())
+    assert not [e for e in model.menu(T0) if e.text.startswith(("Waiting", "Errors"))]
+
+
+def test_a_parked_file_asks_for_a_status_refresh_and_leaves_with_the_next_snapshot():
+    model = connected()
+    assert model.apply_event(ev("waiting", path="/drop/a.gguf", reason="truncated"), T0)
+    model.apply_status(status(waiting=[waiting_entry("a.gguf", "truncated")]), T0 + 1)
+    assert model.waiting == ["a.gguf: truncated"]
+    model.apply_status(status(waiting=[]), T0 + 2)  # imported, refused or deleted
+    assert model.waiting == []
+    assert not [e for e in model.menu(T0 + 2) if e.text.startswith("Waiting")]
