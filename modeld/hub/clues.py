@@ -12,159 +12,43 @@ file and its surroundings leave behind:
   suffixes stripped, the GGUF `general.name`, a CivitAI model name.
 
 Nothing here touches the network or the disk; `lookup.py` decides which clues
-to spend calls on, in the order `collect_clues` returns them.
+to spend calls on, in the order `collect_clues` returns them. What a clue is
+lives in clue.py, the path layouts in pathclues.py, name rules in names.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from difflib import SequenceMatcher
-from pathlib import PurePosixPath, PureWindowsPath
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from modeld.ingest.naming import split_extension
-
-# Clue kinds
-REPO = "repo"  # `value` is a repo id to ask for directly
-SEARCH = "search"  # `value` is a search term
-
-# Clue sources, strongest first: the order lookups try them in.
-HF_CACHE = "hf_cache"
-SIDECAR = "sidecar"
-GGUF_SOURCE = "gguf_source"
-HEADER_METADATA = "header_metadata"  # safetensors __metadata__, config.json, model_index.json
-PATH_LAYOUT = "path_layout"
-GGUF_SIBLING = "gguf_sibling"  # "<source repo>-GGUF": where converted GGUFs usually live
-BASE_MODEL = "base_model"
-FILE_NAME = "file_name"
-MODEL_NAME = "model_name"  # the model's human name (a diffusers folder's name)
-GGUF_NAME = "gguf_name"
-SIDECAR_NAME = "sidecar_name"
-FOLDER_NAME = "folder_name"
-
-_SOURCE_ORDER = (
-    HF_CACHE,
-    SIDECAR,
-    GGUF_SOURCE,
-    HEADER_METADATA,
-    PATH_LAYOUT,
-    GGUF_SIBLING,
+from modeld.hub.clue import (
     BASE_MODEL,
     FILE_NAME,
-    MODEL_NAME,
-    GGUF_NAME,
-    SIDECAR_NAME,
     FOLDER_NAME,
+    GGUF_NAME,
+    GGUF_SIBLING,
+    GGUF_SOURCE,
+    HEADER_METADATA,
+    MODEL_NAME,
+    REPO,
+    SEARCH,
+    SIDECAR,
+    SIDECAR_NAME,
+    Clue,
+    ordered_unique,
 )
-
-
-@dataclass(frozen=True)
-class Clue:
-    kind: str  # REPO | SEARCH
-    value: str  # a repo id ("org/name") or a search term
-    source: str  # one of the source constants above
-    revision: str | None = None  # a commit, when the clue pins one (HF cache)
-    path: str | None = None  # the file's path inside the repo, when known
-
-
-# Repo ids as the Hub validates them: "name" or "namespace/name", 1-96 chars
-# each of [A-Za-z0-9._-], not starting or ending with '-' or '.', no "--" or "..".
-_NAME_PART = r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?"
-_REPO_ID = re.compile(rf"{_NAME_PART}/{_NAME_PART}")
+from modeld.hub.names import NAME_PART, is_commit, is_repo_id, search_term
+from modeld.hub.pathclues import clues_from_path, path_parts
 
 # https://huggingface.co/org/name[/blob|resolve|tree/<rev>/<path>]; hf.co is the short host.
 _HF_URL = re.compile(
     r"https?://(?:www\.)?(?:huggingface\.co|hf\.co)/"
-    rf"(?P<repo>{_NAME_PART}/{_NAME_PART})"
+    rf"(?P<repo>{NAME_PART}/{NAME_PART})"
     r"(?:/(?:blob|resolve|tree)/(?P<rev>[^/\s\"'<>]+)(?:/(?P<path>[^\s?#\"'<>]+))?)?",
 )
 _NOT_MODEL_NAMESPACES = frozenset(
     {"datasets", "spaces", "api", "docs", "blog", "papers", "collections", "models", "settings"}
-)
-
-# "models--org--name" folders of a Hugging Face cache (HF_HUB_CACHE layout).
-_HF_CACHE_DIR = re.compile(r"models--(?P<repo>.+)")
-_COMMIT = re.compile(r"[0-9a-f]{40}")
-
-# Quant, precision and format tokens that variants of one model differ by.
-_VARIANT_TOKEN = re.compile(
-    r"(?<![A-Za-z0-9])(?:"
-    r"i?q[1-8](?:_[0-9a-z]{1,2}){0,3}"  # Q4_K_M, Q8_0, IQ3_XS, Q4_0_4_4
-    r"|bf16|fp16|fp32|f16|f32|fp8(?:_e4m3fn|_e5m2)?(?:_scaled)?|e4m3fn|e5m2"
-    r"|int[48]|nf4|[48]bit|gguf|ggml|gptq|awq|exl2|mlx"
-    r")(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
-_SHARD = re.compile(r"[-_.]?\d{1,5}-of-\d{1,5}", re.IGNORECASE)
-_SEPARATOR_RUN = re.compile(r"([-_. ])[-_. ]+")
-
-# Names too generic to search for: they name a role, not a model.
-_GENERIC_NAMES = frozenset(
-    {
-        "model",
-        "models",
-        "pytorch_model",
-        "diffusion_pytorch_model",
-        "adapter_model",
-        "consolidated",
-        "ggml-model",
-        "unet",
-        "vae",
-        "text_encoder",
-        "text_encoder_2",
-        "transformer",
-        "lora",
-        "checkpoint",
-        "weights",
-        "embedding",
-        "download",
-        "file",
-        "output",
-    }
-)
-# Folder names that are places, never an org or a repo.
-_PLACE_FOLDERS = frozenset(
-    {
-        "",
-        "/",
-        "home",
-        "users",
-        "root",
-        "tmp",
-        "temp",
-        "var",
-        "mnt",
-        "media",
-        "volumes",
-        "data",
-        "downloads",
-        "download",
-        "desktop",
-        "documents",
-        "models",
-        "model",
-        "checkpoints",
-        "loras",
-        "lora",
-        "vae",
-        "gguf",
-        "llm",
-        "llms",
-        "ai",
-        "inbox",
-        "drop",
-        "import",
-        "snapshots",
-        "blobs",
-        "hub",
-        "huggingface",
-        ".cache",
-        "cache",
-        "stable-diffusion",
-        "comfyui",
-    }
 )
 
 # GGUF fields (llama.cpp gguf-py naming) that name the repo the weights came from.
@@ -279,10 +163,10 @@ def collect_clues(
         if term := search_term(name, has_extension=False):
             clues.append(Clue(SEARCH, term, BASE_MODEL))
     for source in sources:
-        folder = _parts(source)[-2:-1]
+        folder = path_parts(source)[-2:-1]
         if folder and (term := search_term(folder[0], has_extension=False)):
             clues.append(Clue(SEARCH, term, FOLDER_NAME))
-    return _ordered_unique(clues)
+    return ordered_unique(clues)
 
 
 def header_fields(details: Mapping[str, Any]) -> dict[str, Any]:
@@ -311,34 +195,6 @@ def header_fields(details: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def clues_from_path(path: str) -> list[Clue]:
-    """Repo clues from where a file was found: an HF cache snapshot, or org/repo folders."""
-    parts = _parts(path)
-    clues = []
-    for index, part in enumerate(parts[:-1]):
-        match = _HF_CACHE_DIR.fullmatch(part)
-        if not match:
-            continue
-        repo = match.group("repo").replace("--", "/", 1)
-        if not (is_repo_id(repo) or re.fullmatch(_NAME_PART, repo)):
-            continue
-        revision = path_in_repo = None
-        rest = parts[index + 1 :]
-        if len(rest) >= 3 and rest[0] == "snapshots" and _COMMIT.fullmatch(rest[1]):
-            revision, path_in_repo = rest[1], "/".join(rest[2:])
-        clues.append(Clue(REPO, repo, HF_CACHE, revision=revision, path=path_in_repo))
-        return clues
-    if len(parts) >= 3:
-        org, name = parts[-3], parts[-2]
-        if (
-            org.lower() not in _PLACE_FOLDERS
-            and name.lower() not in _PLACE_FOLDERS
-            and is_repo_id(f"{org}/{name}")
-        ):
-            clues.append(Clue(REPO, f"{org}/{name}", PATH_LAYOUT, path=parts[-1]))
-    return clues
-
-
 def repo_from_url(text: str) -> tuple[str, str | None, str | None] | None:
     """(repo id, revision, path in repo) from the first Hugging Face model URL in `text`."""
     for match in _HF_URL.finditer(text[:_MAX_STRING]):
@@ -347,52 +203,6 @@ def repo_from_url(text: str) -> tuple[str, str | None, str | None] | None:
             continue
         return repo, match.group("rev"), match.group("path")
     return None
-
-
-def is_repo_id(text: str) -> bool:
-    """A namespaced repo id the Hub would accept ("org/name")."""
-    return (
-        len(text) <= 193
-        and bool(_REPO_ID.fullmatch(text))
-        and "--" not in text
-        and ".." not in text
-        and not text.endswith(".git")
-    )
-
-
-def strip_variant(stem: str) -> str:
-    """'Meta-Llama-3-8B-Instruct.Q4_K_M' -> 'Meta-Llama-3-8B-Instruct' (shards, quants, dtypes)."""
-    text = _SHARD.sub("", stem)
-    text = _VARIANT_TOKEN.sub("", text)
-    text = _SEPARATOR_RUN.sub(r"\1", text)
-    return text.strip("-_. ")
-
-
-def search_term(name: str, *, has_extension: bool = True) -> str | None:
-    """The part of a file or model name worth searching the Hub for, if any."""
-    name = PurePosixPath(name.replace("\\", "/")).name if has_extension else name.strip()
-    stem = split_extension(name)[0] if has_extension else name
-    term = strip_variant(stem)
-    if len(term) < 3 or term.lower() in _GENERIC_NAMES or term.isdigit():
-        return None
-    return term[:96]
-
-
-def normalized_name(name: str) -> str:
-    """A comparable form of a repo or file name: last path part, no variant tokens or separators."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    stem, ext = split_extension(base)
-    if ext.lower() not in {".gguf", ".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".onnx"}:
-        stem = base
-    return re.sub(r"[^a-z0-9]", "", strip_variant(stem).lower())
-
-
-def name_similarity(a: str, b: str) -> float:
-    """0..1 similarity of two names after normalisation (difflib ratio)."""
-    left, right = normalized_name(a), normalized_name(b)
-    if not left or not right:
-        return 0.0
-    return SequenceMatcher(None, left, right).ratio()
 
 
 def _repo_in(value: Any) -> str | None:
@@ -498,29 +308,4 @@ def _walk_strings(document: Any) -> Iterator[tuple[str, str]]:
 
 def _commit(revision: str | None) -> str | None:
     """Only a commit pins content; a branch name in a URL may have moved since."""
-    return revision if revision and _COMMIT.fullmatch(revision) else None
-
-
-def _parts(path: str) -> list[str]:
-    """Path components of a POSIX or Windows path string."""
-    if "\\" in path and "/" not in path:
-        return list(PureWindowsPath(path).parts)
-    return list(PurePosixPath(path).parts)
-
-
-def _ordered_unique(clues: Iterable[Clue]) -> list[Clue]:
-    rank = {source: index for index, source in enumerate(_SOURCE_ORDER)}
-    best: dict[tuple[str, str], Clue] = {}
-    for clue in clues:
-        key = (clue.kind, clue.value.lower())
-        current = best.get(key)
-        # the stronger source wins; between equals, the one that knows the file's path
-        if current is None or (rank[clue.source], not clue.path) < (
-            rank[current.source],
-            not current.path,
-        ):
-            best[key] = clue
-    return sorted(
-        best.values(),
-        key=lambda clue: (clue.kind != REPO, rank[clue.source]),
-    )
+    return revision if revision and is_commit(revision) else None

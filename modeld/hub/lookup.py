@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from modeld.hub import clues as clue_sources
+from modeld.hub import clue as clue_sources
 from modeld.hub.client import (
     HubClient,
     HubOffline,
@@ -27,8 +27,9 @@ from modeld.hub.client import (
     RepoNotAvailable,
     SearchHit,
 )
-from modeld.hub.clues import REPO, SEARCH, Clue, name_similarity, search_term
+from modeld.hub.clue import REPO, SEARCH, Clue
 from modeld.hub.lookupstate import LookupState
+from modeld.hub.names import name_similarity, search_term
 from modeld.hub.preview import pick_preview
 
 log = logging.getLogger(__name__)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from modeld.hub.clues import (
+from modeld.hub.clue import (
     BASE_MODEL,
     FILE_NAME,
     FOLDER_NAME,
@@ -12,23 +10,15 @@ from modeld.hub.clues import (
     GGUF_SIBLING,
     GGUF_SOURCE,
     HEADER_METADATA,
-    HF_CACHE,
     MODEL_NAME,
-    PATH_LAYOUT,
     REPO,
     SEARCH,
     SIDECAR,
     SIDECAR_NAME,
     Clue,
-    clues_from_path,
-    collect_clues,
-    header_fields,
-    is_repo_id,
-    name_similarity,
-    repo_from_url,
-    search_term,
-    strip_variant,
 )
+from modeld.hub.clues import collect_clues, header_fields, repo_from_url
+from modeld.hub.names import is_repo_id, search_term
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -111,35 +101,6 @@ def test_companion_config_name_or_path_is_a_repo_clue():
     ]
 
 
-def test_hf_cache_snapshot_path_pins_repo_revision_and_file():
-    source = (
-        "/home/u/.cache/huggingface/hub/models--black-forest-labs--FLUX.1-dev/"
-        f"snapshots/{COMMIT}/vae/diffusion_pytorch_model.safetensors"
-    )
-    assert clues_from_path(source) == [
-        Clue(
-            REPO,
-            "black-forest-labs/FLUX.1-dev",
-            HF_CACHE,
-            revision=COMMIT,
-            path="vae/diffusion_pytorch_model.safetensors",
-        )
-    ]
-    # a blob path (symlink resolved) still names the repo, without revision
-    blob = "/data/hf/hub/models--org--name/blobs/" + "ab" * 32
-    assert clues_from_path(blob) == [Clue(REPO, "org/name", HF_CACHE)]
-
-
-def test_org_repo_download_layout_but_not_ordinary_folders():
-    layout = "/home/u/Downloads/TheBloke/Llama-2-7B-GGUF/llama-2-7b.Q4_K_M.gguf"
-    assert clues_from_path(layout) == [
-        Clue(REPO, "TheBloke/Llama-2-7B-GGUF", PATH_LAYOUT, path="llama-2-7b.Q4_K_M.gguf")
-    ]
-    assert clues_from_path("/home/u/Downloads/models/x.safetensors") == []
-    assert clues_from_path("/mnt/data/loras/x.safetensors") == []
-    assert clues_from_path("x.safetensors") == []
-
-
 def test_folder_name_becomes_a_search_term():
     clues = collect_clues(
         "model.safetensors", sources=["/home/u/Downloads/Juggernaut-XL-v9/model.safetensors"]
@@ -162,23 +123,6 @@ def test_civitai_sidecar_gives_urls_and_a_model_name():
 def test_json_sidecar_repo_id_key():
     clues = collect_clues("m.safetensors", sidecars={"m.json": {"repo_id": "org/some-model"}})
     assert repos(clues) == [("org/some-model", SIDECAR)]
-
-
-@pytest.mark.parametrize(
-    ("stem", "stripped"),
-    [
-        ("Meta-Llama-3-8B-Instruct.Q4_K_M", "Meta-Llama-3-8B-Instruct"),
-        ("qwen2.5-0.5b-instruct-q8_0", "qwen2.5-0.5b-instruct"),
-        ("Mistral-7B-Instruct-v0.3.IQ3_XS", "Mistral-7B-Instruct-v0.3"),
-        ("flux1-dev-fp8_e4m3fn", "flux1-dev"),
-        ("model-00001-of-00004", "model"),
-        ("llama-3-8b-instruct-bf16", "llama-3-8b-instruct"),
-        ("sd_xl_base_1.0", "sd_xl_base_1.0"),
-        ("Phi-3-mini-4k-instruct-gguf", "Phi-3-mini-4k-instruct"),
-    ],
-)
-def test_strip_variant(stem, stripped):
-    assert strip_variant(stem) == stripped
 
 
 def test_generic_names_are_not_searched():
@@ -237,17 +181,6 @@ def test_hostile_details_stay_bounded():
     assert repos(clues) == [("a/b", HEADER_METADATA)]
     huge_sidecar = {"list": ["https://huggingface.co/c/d"] * 100_000}
     assert repos(collect_clues("f.gguf", sidecars={"f.json": huge_sidecar})) == [("c/d", SIDECAR)]
-
-
-def test_name_similarity():
-    assert (
-        name_similarity(
-            "Meta-Llama-3-8B-Instruct.Q4_K_M.gguf", "bartowski/Meta-Llama-3-8B-Instruct-GGUF"
-        )
-        == 1.0
-    )
-    assert name_similarity("Juggernaut-XL-v9.safetensors", "RunDiffusion/Juggernaut-XL-v9") == 1.0
-    assert name_similarity("Juggernaut-XL-v9.safetensors", "someone/totally-different") < 0.6
 
 
 def test_model_name_is_searched_without_stripping_a_fake_extension():
