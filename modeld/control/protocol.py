@@ -17,6 +17,7 @@ Event kinds and their fields:
     duplicate        path, id
     quarantined      path, reason
     failed           path, reason
+    waiting          path, reason (a watched file parked until it changes: truncated, ...)
     links_repaired   fixed, unfixed
     hub              state: online | offline, next_try (seconds or null)
     hub_match        id, repo_id  (a model confirmed on the Hub by its sha256)

@@ -34,7 +34,9 @@ The rules, in order (each has a reason; see ecosystem.md §1):
    until it changes; a file that has not changed for `truncated_grace`
    seconds is reported as failed instead of retried forever. The grace counts
    from the last change, so a download that is still (slowly) growing is not
-   given up on.
+   given up on. Nor is giving up final: a file that changes later is tracked
+   afresh. Meanwhile `held` lists it with its reason and deadline (as it
+   lists every file not handed out), so the wait is never silent.
 
 Limitation, stated plainly: a file found by the start-up scan while a writer
 that started before modeld still has it open is judged by the quiet period

@@ -113,7 +113,7 @@ def test_a_waiting_file_leaves_when_deleted_and_fails_visibly_after_the_grace(da
     daemon = configured(daemon_factory(start=False), truncated_grace_minutes=0.1)
     gone, stuck = daemon.drop / "gone.safetensors", daemon.drop / "stuck.safetensors"
     half_a_model(home, gone)
-    half_a_model(home, stuck)
+    data = half_a_model(home, stuck)
 
     def both_waiting() -> bool:
         waiting = daemon.status()["waiting"]
@@ -135,4 +135,10 @@ def test_a_waiting_file_leaves_when_deleted_and_fails_visibly_after_the_grace(da
     time.sleep(1.0)
     assert [e["path"] for e in daemon.status()["errors"]] == [str(stuck)]  # said once
     assert stuck.exists()
+
+    # giving up is not final: the download resumes after all, and the file is imported
+    with open(stuck, "ab") as rest:
+        rest.write(data[len(data) // 2 :])
+    models = wait_until(lambda: daemon.models(), what="the import after the late completion")
+    assert Path(models[0]["files"][0]["path"]).read_bytes() == data
     assert daemon.stop() == 0

@@ -33,6 +33,7 @@ def status(**overrides: Any) -> dict[str, Any]:
         "quarantined": 0,
         "links": {"ok": 3, "broken": 0, "missing": 0, "orphaned": 0},
         "errors": [],
+        "waiting": [],
         "recent": [],
         "imported_today": 0,
         "library": {"root": "/lib", "online": True},
