@@ -1422,8 +1422,11 @@ def build_hostile(drop: Path, outside: Path, marker: Path) -> list[Hostile]:
 
     zip_bomb(drop / "bomb.ckpt")
     h.append(Hostile("bomb.ckpt", drop / "bomb.ckpt", "refused", "zip bomb"))
+    # torch ignores members data.pkl does not name; one of 10,000 hides a pickle
     many_entry_zip(drop / "many-entries.pt", 10_000)
-    h.append(Hostile("many-entries.pt", drop / "many-entries.pt", "refused", "never refers to"))
+    with zipfile.ZipFile(drop / "many-entries.pt", "a") as zf:
+        zf.writestr("archive/data/hidden", dangerous_pickle("os.system", marker))
+    h.append(Hostile("many-entries.pt", drop / "many-entries.pt", "dangerous", "os.system"))
     write_torch_zip_pickle(drop / "overlap.pt")
     blob = bytearray((drop / "overlap.pt").read_bytes())
     second = blob.find(b"PK\x01\x02", blob.find(b"PK\x01\x02") + 4)

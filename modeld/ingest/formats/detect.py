@@ -23,15 +23,16 @@ from modeld.ingest.formats.pickles import (
     looks_like_zip,
     read_raw_pickle,
     read_torch_zip,
-    walk_stream,
+    starts_a_pickle,
 )
 from modeld.ingest.formats.safetensors import looks_like_safetensors, read_safetensors
 
 log = logging.getLogger(__name__)
 
 HEAD_BYTES = 512
-# first opcodes of protocol 0/1 pickles (GLOBAL, MARK, empty containers, INST...)
-_OLD_PICKLE_STARTS = frozenset(b"c(}])i")
+# how much of a file the pickle walk may read to decide whether it is one
+PICKLE_PROBE_BYTES = 1 << 20
+SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 
 
 def open_regular(path: Path) -> tuple[BinaryIO, int] | Refused:
@@ -99,7 +100,14 @@ def sniff_handle(handle: BinaryIO, size: int, name: str) -> SniffResult:
         return _pickle_result(read_raw_pickle(handle, size, name))
     if looks_like_onnx(head):
         return Sniffed("onnx", read_onnx(handle, size))
-    if head[:1] and head[0] in _OLD_PICKLE_STARTS and _parses_as_pickle(handle, size):
+    if head.startswith(SEVEN_ZIP_MAGIC):
+        # picklescan is asked to look inside 7z archives because pickles are
+        # shipped in them; modeld cannot, so it cannot vouch for one
+        return Dangerous(
+            "a 7z archive: it may hold a pickle, and modeld cannot look inside it to verify "
+            "it (unpack it and drop the files themselves)"
+        )
+    if _starts_a_pickle(handle, size):
         return _pickle_result(read_raw_pickle(handle, size, name))
     return Refused(_unknown_reason(head, name))
 
@@ -108,12 +116,11 @@ def _pickle_result(result: dict | Dangerous) -> SniffResult:
     return result if isinstance(result, Dangerous) else Sniffed("pickle", result)
 
 
-def _parses_as_pickle(handle: BinaryIO, size: int) -> bool:
-    """A protocol 0/1 pickle: the first stream parses through to STOP."""
-    window = handle.read(min(size, 1 << 20))
+def _starts_a_pickle(handle: BinaryIO, size: int) -> bool:
+    """Protocols 0 and 1 have no header: a bounded opcode walk decides."""
+    window = handle.read(min(size, PICKLE_PROBE_BYTES))
     handle.seek(0)
-    facts = walk_stream(window, 0)
-    return facts.error is None and facts.ops >= 2
+    return starts_a_pickle(window)
 
 
 _NAMED_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -122,7 +129,6 @@ _NAMED_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"tjgg", "a legacy GGJT file (before GGUF); convert it to GGUF"),
     (b"algg", "a legacy GGLA file (before GGUF); convert it to GGUF"),
     (b"\x1f\x8b", "a gzip archive; unpack it first"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7z archive; unpack it first"),
     (b"Rar!\x1a\x07", "a RAR archive; unpack it first"),
     (b"BZh", "a bzip2 archive; unpack it first"),
     (b"\xfd7zXZ\x00", "an xz archive; unpack it first"),

@@ -26,7 +26,6 @@ from tests import modelfiles
         ("model.gguf", b"Not Found\n" * 5, "a text file"),
         ("old.bin", b"tjgg" + bytes(60), "legacy GGJT"),
         ("m.safetensors", b"\x1f\x8b\x08\x00" + bytes(60), "gzip archive"),
-        ("m.pt", b"7z\xbc\xaf\x27\x1c" + bytes(60), "7z archive"),
         ("m.safetensors", b"\x89PNG\r\n\x1a\n" + bytes(60), "PNG image"),
         ("m.onnx", b"\x7fELF" + bytes(60), "executable"),
         ("m.bin", bytes(range(200, 256)) * 2, "unknown format (starts with c8 c9"),
@@ -39,6 +38,15 @@ def test_files_that_are_not_models_are_refused_with_what_they_are(tmp_path, name
     result = sniff(path)
     assert isinstance(result, Refused) and not result.retry
     assert reason in result.reason
+
+
+def test_a_7z_archive_is_quarantined_as_unverifiable(tmp_path):
+    # pickles are shipped inside 7z archives, and modeld cannot look inside one
+    path = tmp_path / "m.pt"
+    path.write_bytes(b"7z\xbc\xaf\x27\x1c" + bytes(60))
+    result = sniff(path)
+    assert isinstance(result, Dangerous)
+    assert "7z archive" in result.reason and "verify" in result.reason
 
 
 def test_refusal_names_the_lying_extension(tmp_path):
