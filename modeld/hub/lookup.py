@@ -23,14 +23,13 @@ from modeld.hub.client import (
     HubClient,
     HubOffline,
     HubUnavailable,
-    RepoInfo,
     RepoNotAvailable,
-    SearchHit,
 )
 from modeld.hub.clue import REPO, SEARCH, Clue
 from modeld.hub.lookupstate import LookupState
 from modeld.hub.names import name_similarity, search_term
 from modeld.hub.preview import pick_preview
+from modeld.hub.repos import RepoInfo, SearchHit
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Sequence
 
-from modeld.hub.client import RepoFileInfo
+from modeld.hub.repos import RepoFileInfo
 
 MAX_PREVIEW_BYTES = 8 * 1024 * 1024  # model cards show screenshots, not posters
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from modeld.hub.client import RepoFileInfo
 from modeld.hub.preview import MAX_PREVIEW_BYTES, image_suffix, pick_preview, preview_name
+from modeld.hub.repos import RepoFileInfo
 
 
 def files(*paths: str, size: int = 1000) -> list[RepoFileInfo]:
