@@ -9,7 +9,6 @@ tell systemd READY=1. Shutdown runs the other way round and exits 0.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import subprocess
@@ -44,6 +43,7 @@ from modeld.ingest.quarantine import count_quarantine
 from modeld.ingest.units import ImportUnit, companion_unit, plan_units
 from modeld.library import db as index_db
 from modeld.library.layout import LibraryOffline, ensure_library, library_available
+from modeld.pidlock import LockHeld, PidLock, acquire
 from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
 from modeld.service.sdnotify import Notifier
 from modeld.signals import StopSignals
@@ -81,7 +81,7 @@ class Daemon:
         self.recent: list[dict[str, Any]] = []
         self.stop_signals = StopSignals()
         self._stop = threading.Event()  # set once the main loop has ended
-        self._lock_fd: int | None = None
+        self._lock: PidLock | None = None
         self._library_online = True
         self._inflight: set[Path] = set()
         self._inflight_lock = threading.Lock()
@@ -109,19 +109,12 @@ class Daemon:
 
     def _acquire_lock(self) -> None:
         state_dir = self.config.daemon.state_dir
-        state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(state_dir / "modeld.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
+            self._lock = acquire(state_dir / "modeld.lock")
+        except LockHeld as held:
             raise AlreadyRunning(
-                f"another modeld (pid {pid}) is already running with state dir {state_dir}"
+                f"another modeld (pid {held.pid}) is already running with state dir {state_dir}"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._lock_fd = fd
         self.config.pid_path.write_text(f"{os.getpid()}\n")
 
     def _start(self) -> None:
@@ -228,8 +221,8 @@ class Daemon:
             self.db.close()
         with contextlib.suppress(FileNotFoundError):
             self.config.pid_path.unlink()
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
+        if self._lock is not None:
+            self._lock.release()
         log.info("modeld stopped")
 
     def _healthy(self) -> bool:
