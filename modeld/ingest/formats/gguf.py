@@ -195,8 +195,9 @@ def _tensor_info(cursor: Cursor, alignment: int) -> TensorInfo:
         raise Malformed(f"GGUF tensor {name!r} has unknown ggml type {type_id}")
     type_name, block, block_bytes = GGML_TYPES[type_id]
     numel = _element_count(name, dims)
-    if dims and dims[0] % block:
-        raise Malformed(f"GGUF tensor {name!r}: row of {dims[0]} is not a whole {type_name} block")
+    row = dims[0] if dims else 1  # ggml pads missing dims with 1
+    if row % block:
+        raise Malformed(f"GGUF tensor {name!r}: row of {row} is not a whole {type_name} block")
     if numel // block > SIZE_MAX // block_bytes:
         raise Malformed(f"GGUF tensor {name!r}: its size in bytes overflows 64 bits")
     if offset % alignment:
