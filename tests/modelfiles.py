@@ -1608,3 +1608,20 @@ def build_hostile_gguf(drop: Path) -> list[Hostile]:
         path.write_bytes(data)
         hostile.append(Hostile(key, path, "refused", reason))
     return hostile
+
+
+def build_hostile_safetensors(drop: Path) -> list[Hostile]:
+    """safetensors headers whose numbers overflow the reference reader's usize."""
+    drop.mkdir(parents=True, exist_ok=True)
+    cases = [
+        ("st-shape-overflow", [2**40, 2**40, 0], [0, 0], "element count overflows 64 bits"),
+        ("st-bits-overflow", [2**62], [0, 2**63], "size in bits overflows 64 bits"),
+        ("st-offset-2-64", [1], [2**64, 2**64 + 1], "non-negative integers below 2^64"),
+    ]
+    hostile = []
+    for key, shape, offsets, reason in cases:
+        header = json.dumps({"w": {"dtype": "F64", "shape": shape, "data_offsets": offsets}})
+        path = drop / f"{key}.safetensors"
+        path.write_bytes(struct.pack("<Q", len(header)) + header.encode() + bytes(8))
+        hostile.append(Hostile(key, path, "refused", reason))
+    return hostile

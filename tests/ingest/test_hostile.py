@@ -63,6 +63,7 @@ def hostile(tmp_path_factory):
     marker = base / "MARKER-payload-ran"
     entries = modelfiles.build_hostile(base / "drop", base / "outside", marker)
     entries += modelfiles.build_hostile_gguf(base / "drop")
+    entries += modelfiles.build_hostile_safetensors(base / "drop")
     yield base / "drop", entries, marker
     assert not marker.exists(), "a pickle payload was executed"
 

@@ -1,17 +1,20 @@
 """safetensors: an 8-byte little-endian header length, a JSON header, the data.
 
-The checks mirror the reference loader (huggingface/safetensors), so a file
-accepted here loads there: the header fits the cap and the file; every entry
-has a known dtype, a shape of non-negative integers and data_offsets whose
-span equals the tensor's byte size; the spans tile the data region from 0
-with no gap or overlap; and `8 + header + last offset == file size`, which
-is what catches a truncated download.
+The checks mirror the reference loader (huggingface/safetensors,
+`SafeTensors::read_metadata` and `Metadata::validate` in
+safetensors/src/tensor.rs), so a file accepted here loads there: the header
+fits the 100 MB cap and the file, at any length (the writer pads to a
+multiple of 8, the reader does not require it); every entry has a known
+dtype, a shape and data_offsets of unsigned 64-bit integers, an element and
+bit count that do not overflow 64 bits, and a span equal to its byte size;
+the spans tile the data region from 0 with no gap or overlap; and
+`8 + header + last offset == file size`, which is what catches a truncated
+download.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from typing import Any, BinaryIO
 
 from modeld.ingest.formats import Malformed
@@ -21,7 +24,8 @@ from modeld.ingest.formats.cursor import Cursor
 MAX_HEADER_BYTES = 100_000_000
 # a very large MoE shard has ~20k tensors; this bounds memory for hostile headers
 MAX_TENSORS = 500_000
-MAX_DIMS = 16
+# shapes and offsets are Rust usize: anything larger fails there to deserialize
+USIZE_MAX = (1 << 64) - 1
 
 # bits per element; sub-byte types must fill whole bytes
 DTYPE_BITS = {
@@ -127,8 +131,10 @@ def _entry(name: str, info: Any) -> tuple[str, tuple[int, ...], int, int]:
     offsets = info.get("data_offsets")
     if not isinstance(dtype, str) or dtype not in DTYPE_BITS:
         raise Malformed(f"tensor {_clip(name)!r}: unknown dtype {_clip(str(dtype))!r}")
-    if not isinstance(shape, list) or len(shape) > MAX_DIMS or not all(_is_count(d) for d in shape):
-        raise Malformed(f"tensor {_clip(name)!r}: shape must be a list of non-negative integers")
+    if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
+        raise Malformed(
+            f"tensor {_clip(name)!r}: shape must be a list of non-negative integers below 2^64"
+        )
     if (
         not isinstance(offsets, list)
         or len(offsets) != 2
@@ -136,9 +142,12 @@ def _entry(name: str, info: Any) -> tuple[str, tuple[int, ...], int, int]:
         or offsets[1] < offsets[0]
     ):
         raise Malformed(
-            f"tensor {_clip(name)!r}: data_offsets must be [begin, end] with begin <= end"
+            f"tensor {_clip(name)!r}: data_offsets must be [begin, end] with begin <= end, "
+            f"both non-negative integers below 2^64"
         )
-    bits = math.prod(shape) * DTYPE_BITS[dtype]
+    bits = _element_count(name, shape) * DTYPE_BITS[dtype]
+    if bits > USIZE_MAX:
+        raise Malformed(f"tensor {_clip(name)!r}: its size in bits overflows 64 bits")
     if bits % 8:
         raise Malformed(f"tensor {_clip(name)!r}: {dtype} data does not fill whole bytes")
     begin, end = offsets
@@ -150,8 +159,18 @@ def _entry(name: str, info: Any) -> tuple[str, tuple[int, ...], int, int]:
     return dtype, tuple(shape), begin, end
 
 
+def _element_count(name: str, shape: list[int]) -> int:
+    """The reference's checked product, left to right: [2**40, 2**40, 0] overflows."""
+    count = 1
+    for dim in shape:
+        count *= dim
+        if count > USIZE_MAX:
+            raise Malformed(f"tensor {_clip(name)!r}: its element count overflows 64 bits")
+    return count
+
+
 def _is_count(value: Any) -> bool:
-    return type(value) is int and value >= 0
+    return type(value) is int and 0 <= value <= USIZE_MAX
 
 
 def _clip(text: str, limit: int = 80) -> str:
