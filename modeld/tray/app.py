@@ -1,9 +1,6 @@
 """`modeld tray`: the tray icon process, a client of the daemon's control socket.
 
-pystray is imported here, lazily, and only by this process: it picks its
-backend at import time and fails without a display, and the daemon must run
-headless. The main thread runs pystray's loop (mandatory on macOS); two
-threads feed it:
+The main thread runs pystray's loop (mandatory on macOS); two threads feed it:
 
 - the connection thread asks for a status snapshot, then follows the event
   subscription; when the daemon goes away it backs off and reconnects;
@@ -11,16 +8,15 @@ threads feed it:
   counts (debounced, not polled), sends the notifications that are due and
   keeps the tooltip's countdowns current.
 
-All decisions about what to show live in modeld.tray.state (pure).
+All decisions about what to show live in modeld.tray.state (pure); finding a
+display and a pystray backend in modeld.tray.backend; the X11 icon in
+modeld.tray.xorg.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +25,17 @@ from typing import Any
 
 from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
 from modeld.control.protocol import ProtocolError
-from modeld.tray.icons import render, render_flat
+from modeld.pidlock import LockHeld, acquire
+from modeld.tray import xorg
+from modeld.tray.backend import (
+    TrayUnavailable,
+    backend_name,
+    check_display,
+    import_pystray,
+    one_line,
+)
+from modeld.tray.desktop import notification_icon, open_folder
+from modeld.tray.icons import render
 from modeld.tray.notify import NotificationSender
 from modeld.tray.popup import PopupMenu, tk_available
 from modeld.tray.state import (
@@ -41,6 +47,9 @@ from modeld.tray.state import (
     links_check_notification,
 )
 
+# what `modeld tray` (modeld.cli.tray) needs: run() and the two ways it ends early
+__all__ = ["TrayAlreadyRunning", "TrayApp", "TrayUnavailable", "retry_delay", "run"]
+
 log = logging.getLogger(__name__)
 
 ICON_SIZE = 64
@@ -48,12 +57,7 @@ TICK_SECONDS = 0.25
 REFRESH_DEBOUNCE_SECONDS = 0.3
 STATUS_TIMEOUT = 5.0
 ACTION_TIMEOUT = 600.0  # a link check over a big library takes a while
-TRAY_HOST_POLL_SECONDS = 0.25
 _CONNECTION_ERRORS = (DaemonNotRunning, DaemonError, ProtocolError, OSError)
-
-
-class TrayUnavailable(Exception):
-    """No display, no tray host or no usable pystray backend; the message is one line."""
 
 
 class TrayAlreadyRunning(Exception):
@@ -72,33 +76,19 @@ def run(config, *, tray_wait: float = 15.0) -> int:
     to `tray_wait` seconds for a system tray to appear (a session's panel may
     start after its autostart entries).
     """
-    _check_display()
-    lock = _single_instance(config.daemon.state_dir / "tray.lock")
+    check_display()
     try:
-        pystray = _import_pystray()
-        if _backend_name(pystray) == "xorg":
-            _wait_for_xembed_tray(tray_wait)
+        lock = acquire(config.daemon.state_dir / "tray.lock")
+    except LockHeld as held:
+        raise TrayAlreadyRunning(f"modeld tray is already running (pid {held.pid})") from None
+    try:
+        pystray = import_pystray()
+        if backend_name(pystray) == "xorg":
+            xorg.wait_for_tray(tray_wait)
         app = TrayApp(config, pystray)
         return app.run()
     finally:
-        os.close(lock)
-
-
-def _single_instance(path: Path) -> int:
-    """Hold an exclusive lock on `path` for the life of the process (its fd is returned)."""
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
-        os.close(fd)
-        raise TrayAlreadyRunning(f"modeld tray is already running (pid {pid})") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
+        lock.release()
 
 
 class TrayApp:
@@ -137,7 +127,7 @@ class TrayApp:
         self.sender = NotificationSender(
             config.tray.notify,
             icon_notify=notify,
-            icon_path=_notification_icon(config.daemon.state_dir),
+            icon_path=notification_icon(config.daemon.state_dir),
         )
 
     # ---- lifecycle ---------------------------------------------------------
@@ -273,7 +263,7 @@ class TrayApp:
         try:
             self._push_to_icon(force)
         except Exception as exc:  # a display hiccup must not stop the threads that call this
-            log.warning("could not update the tray icon: %s", _one_line(exc))
+            log.warning("could not update the tray icon: %s", one_line(exc))
             log.debug("tray icon update failed", exc_info=True)
 
     def _push_to_icon(self, force: bool) -> None:
@@ -325,7 +315,7 @@ class TrayApp:
         return pystray.MenuItem(entry.text, chosen, enabled=entry.enabled and action is not None)
 
     def _make_icon(self, pystray: Any) -> Any:
-        icon_class = _xorg_icon_class(pystray) if _backend_name(pystray) == "xorg" else pystray.Icon
+        icon_class = xorg.icon_class(pystray) if backend_name(pystray) == "xorg" else pystray.Icon
         icon = icon_class(
             "modeld",
             icon=render(IconState.DISCONNECTED, ICON_SIZE),
@@ -334,250 +324,3 @@ class TrayApp:
         )
         icon.tray_state = IconState.DISCONNECTED
         return icon
-
-
-def open_folder(path: str) -> None:
-    """Open a folder in the desktop's file manager, without waiting for it."""
-    if not os.path.isdir(path):
-        log.warning("cannot open %s: no such folder (is its drive connected?)", path)
-        return
-    if sys.platform == "win32":
-        os.startfile(path)  # type: ignore[attr-defined]  # only exists on Windows
-        return
-    argv = ["open", path] if sys.platform == "darwin" else ["xdg-open", path]
-    try:
-        process = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        log.warning("cannot open %s: %s", path, exc)
-        return
-    # reap it when it exits, however long the file manager keeps it
-    threading.Thread(target=process.wait, daemon=True).start()
-
-
-# ---- pystray set-up ------------------------------------------------------------
-
-
-def _check_display() -> None:
-    if sys.platform in ("darwin", "win32"):
-        return
-    if os.environ.get("PYSTRAY_BACKEND") == "dummy":
-        raise TrayUnavailable("PYSTRAY_BACKEND=dummy cannot show a tray icon")
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        raise TrayUnavailable(
-            "no graphical display (DISPLAY and WAYLAND_DISPLAY are unset); "
-            "run `modeld tray` inside a desktop session"
-        )
-
-
-def _import_pystray() -> Any:
-    _quiet_pystray_logs()
-    try:
-        import pystray
-    except Exception as exc:  # the backends raise ImportError, Xlib errors and more
-        raise TrayUnavailable(f"cannot show a tray icon: {_one_line(exc)}") from None
-    return pystray
-
-
-def _backend_name(pystray: Any) -> str:
-    return pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
-
-
-def _wait_for_xembed_tray(timeout: float) -> None:
-    """Wait until an X11 system tray (an owner of _NET_SYSTEM_TRAY_Sn) exists."""
-    import Xlib.display
-    import Xlib.X
-
-    try:
-        display = Xlib.display.Display()
-    except Exception as exc:
-        raise TrayUnavailable(f"cannot open the X display: {_one_line(exc)}") from None
-    try:
-        selection = display.intern_atom(f"_NET_SYSTEM_TRAY_S{display.get_default_screen()}")
-        deadline = time.monotonic() + timeout
-        while display.get_selection_owner(selection) == Xlib.X.NONE:
-            if time.monotonic() >= deadline:
-                raise TrayUnavailable(
-                    f"no system tray on display {display.get_display_name()} after {timeout:g} s "
-                    "(start a panel with a notification area, or use a desktop that has one)"
-                )
-            time.sleep(TRAY_HOST_POLL_SECONDS)
-    finally:
-        display.close()
-
-
-def _xorg_icon_class(pystray: Any) -> type:
-    import Xlib.display
-    import Xlib.error
-    import Xlib.protocol.event
-    import Xlib.X
-
-    class XorgIcon(pystray.Icon):
-        """pystray's X11 backend, mended where it failed under a real tray.
-
-        - Changes: pystray hands every change (icon, title, show, stop) to its event loop
-          through a ClientMessage and a result queue shared by all callers, and the loop
-          leaves the requests in python-xlib's output buffer. Under Xvfb + trayer that
-          lost updates (the icon changed, its title did not) and now and then never
-          answered (a stop that hung). Here they go through a connection of our own,
-          used by one thread at a time (the app's render lock; stop comes last).
-        - Docking: pystray asked the tray to dock again on every change; the tray then
-          re-embedded the icon in a new slot, which flickers and, with trayer, left it
-          one pixel wide. It docks once, and again only when the tray was replaced.
-        - Image: pystray stretched it to the tray's slot and painted transparent pixels
-          black; it is drawn square, at the slot's own size, on a panel colour.
-        - Titles outside Latin-1 raised; _NET_WM_NAME carries them as UTF-8.
-        - Clicks: pystray never selected ButtonPress events, so a click did nothing;
-          now the left or right button opens the menu (see modeld.tray.popup).
-        """
-
-        tray_state = IconState.DISCONNECTED
-
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(*args, **kwargs)
-            # pystray never asks for button presses, so its click handler never runs
-            self._window.change_attributes(
-                event_mask=Xlib.X.ExposureMask | Xlib.X.StructureNotifyMask | Xlib.X.ButtonPressMask
-            )
-            self._painter = Xlib.display.Display(self._display.get_display_name())
-            self._painter.set_error_handler(
-                lambda error, request: log.debug("X error while painting: %s", error)
-            )
-            self._painted = self._painter.create_resource_object("window", self._window.id)
-            self._painter_gc = self._painted.create_gc()
-            self._net_wm_name = self._painter.intern_atom("_NET_WM_NAME")
-            self._utf8_string = self._painter.intern_atom("UTF8_STRING")
-            self._tray_selection = self._painter.intern_atom(
-                f"_NET_SYSTEM_TRAY_S{self._painter.get_default_screen()}"
-            )
-            self._tray_opcode = self._painter.intern_atom("_NET_SYSTEM_TRAY_OPCODE")
-            # replace pystray's loop-dispatching wrappers (set on the instance in __init__)
-            self._update_icon = self._paint_icon
-            self._update_title = self._paint_title
-            self._show = self._dock
-            self._stop = self._destroy
-
-        def _dock(self) -> None:
-            owner = self._painter.get_selection_owner(self._tray_selection)
-            if owner == Xlib.X.NONE:
-                log.warning("no system tray to show the icon in (yet)")
-                return
-            # pystray's loop watches the tray's window, and docks again when it goes away
-            manager = self._display.create_resource_object("window", owner.id)
-            manager.change_attributes(event_mask=Xlib.X.StructureNotifyMask)
-            self._display.flush()
-            request_dock = Xlib.protocol.event.ClientMessage(
-                window=owner.id,
-                client_type=self._tray_opcode,
-                data=(
-                    32,
-                    (Xlib.X.CurrentTime, self._SYSTEM_TRAY_REQUEST_DOCK, self._window.id, 0, 0),
-                ),
-            )
-            self._painter.send_event(owner, request_dock, event_mask=Xlib.X.NoEventMask)
-            self._painter.flush()
-            self._systray_manager = manager
-
-        def _destroy(self) -> None:
-            # pystray's loop ends when it sees its window destroyed
-            self._painted.destroy()
-            self._painter.flush()
-
-        def _paint_icon(self) -> None:
-            if self._visible and self._systray_manager is None:
-                self._dock()  # the tray went away and maybe came back: dock again
-            geometry = self._painted.get_geometry()
-            image = render_flat(self.tray_state, geometry.width, geometry.height)
-            self._painted.put_pil_image(self._painter_gc, 0, 0, image)
-            self._painter.flush()
-            self._icon_valid = True
-
-        def _paint_title(self) -> None:
-            title = self.title
-            self._painted.set_wm_name(title.encode("latin-1", "replace").decode("latin-1"))
-            self._painted.change_property(self._net_wm_name, self._utf8_string, 8, title.encode())
-            self._painter.flush()
-
-        # ---- inside pystray's event loop (exposure, docking) ----
-
-        def _assert_icon_data(self, width: int, height: int) -> None:
-            current = self._icon_data
-            key = (self.tray_state, width, height)
-            if current is not None and getattr(current, "tray_key", None) == key:
-                return
-            image = render_flat(self.tray_state, width, height)
-            image.tray_key = key
-            image.tostring = image.tobytes  # what pystray itself sets for python-xlib
-            self._icon_data = image
-
-        def _assert_docked(self) -> None:
-            if self._systray_manager is None:
-                self._dock_window()
-            assert self._systray_manager
-
-        def _on_button_press(self, event: Any) -> None:
-            if event.detail in (1, 3):  # pystray only heeds the left button; people right-click
-                self()
-
-        def _on_expose(self, event: Any) -> None:
-            if event.type == Xlib.X.ConfigureNotify and event.window.id == self._window.id:
-                self._slot_size = (event.width, event.height)
-            super()._on_expose(event)
-
-        def _draw(self) -> None:
-            # pystray asks the server for the size on every draw, a round trip inside
-            # its loop that can hang python-xlib; the tray's ConfigureNotify tells it
-            size = getattr(self, "_slot_size", None)
-            if size is None:
-                super()._draw()
-            else:
-                try:
-                    self._assert_icon_data(*size)
-                    self._window.put_pil_image(self._gc, 0, 0, self._icon_data)
-                except Xlib.error.BadDrawable:
-                    pass  # the window is gone: the icon is being stopped
-            self._display.flush()
-
-    return XorgIcon
-
-
-class _OneLineErrors(logging.Filter):
-    """pystray logs 'Failed to dock icon' with a traceback whenever the tray is
-    missing; one line says the same."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and not logging.getLogger("modeld").isEnabledFor(logging.DEBUG):
-            exc = record.exc_info[1]
-            record.msg = f"{record.getMessage()}: {_one_line(exc) if exc else ''}"
-            record.args = ()
-            record.exc_info = None
-        return True
-
-
-def _quiet_pystray_logs() -> None:
-    for name in ("pystray._base", "pystray"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _OneLineErrors) for f in logger.filters):
-            logger.addFilter(_OneLineErrors())
-
-
-def _notification_icon(state_dir: Path) -> Path | None:
-    path = state_dir / "tray-icon.png"
-    try:
-        if not path.exists():
-            state_dir.mkdir(parents=True, exist_ok=True)
-            render(IconState.IDLE, ICON_SIZE).save(path)
-    except OSError as exc:
-        log.debug("no icon for notifications: %s", exc)
-        return None
-    return path
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text

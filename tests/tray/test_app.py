@@ -2,14 +2,13 @@
 
 The icon is a stand-in that records what the app shows (pystray's backends
 all need a desktop); the menu items are pystray's own Menu/MenuItem, which
-work without one. tests/tray/test_x11.py runs the same app in a real tray.
+work without one. tests/tray/test_xorg.py runs the same app in a real tray.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -183,10 +182,3 @@ def test_tray_reconnects_when_the_daemon_comes_back(world: World, app: TrayApp):
 
 def test_retry_delays_back_off_to_five_seconds():
     assert [retry_delay(n) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
-
-
-def test_a_missing_folder_is_reported_not_opened(tmp_path: Path, caplog):
-    from modeld.tray.app import open_folder
-
-    open_folder(str(tmp_path / "unplugged-drive"))
-    assert "no such folder" in caplog.text

@@ -15,11 +15,14 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from modeld.tray import xorg
+from modeld.tray.backend import TrayUnavailable
 from modeld.tray.state import IconState
 from tests import modelfiles
 from tests.tray.world import World
@@ -31,6 +34,7 @@ from tests.tray.xserver import (
     popup_menus,
     press,
     shown_state,
+    start_xvfb,
     wait_until,
 )
 
@@ -182,8 +186,6 @@ def test_the_tray_icon_follows_the_daemon(xserver: XServer, world: World, tray):
 
 
 def test_tray_exits_with_one_line_when_no_system_tray_appears(world: World, tmp_path: Path):
-    from tests.tray.xserver import start_xvfb
-
     xvfb, display = start_xvfb(tmp_path)  # an X server, but no panel with a tray
     try:
         env = {**os.environ, "DISPLAY": display, "PYSTRAY_BACKEND": "xorg"}
@@ -202,6 +204,25 @@ def test_tray_exits_with_one_line_when_no_system_tray_appears(world: World, tmp_
         f"modeld: no system tray on display {display} after 0.5 s "
         "(start a panel with a notification area, or use a desktop that has one)"
     ]
+
+
+def test_waiting_for_a_tray_ends_when_one_is_there(xserver: XServer, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xserver.display)  # the fixture waited for trayer's tray
+    started = time.monotonic()
+    xorg.wait_for_tray(30)
+    assert time.monotonic() - started < 5  # it did not sit out its timeout
+
+
+def test_waiting_for_a_tray_gives_up_with_the_display_named(tmp_path: Path, monkeypatch):
+    xvfb, display = start_xvfb(tmp_path)  # an X server, but no panel with a tray
+    monkeypatch.setenv("DISPLAY", display)
+    try:
+        with pytest.raises(TrayUnavailable) as gave_up:
+            xorg.wait_for_tray(0.3)
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+    assert str(gave_up.value).startswith(f"no system tray on display {display} after 0.3 s")
 
 
 def test_modeld_run_starts_the_tray_where_a_display_exists(xserver: XServer, world: World):
