@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 from pathlib import Path
 
 import gguf
@@ -42,10 +41,7 @@ def reader_kv(reader: gguf.GGUFReader) -> dict:
 
 
 def assert_same_as_gguf_py(path: Path) -> Sniffed:
-    started = time.monotonic()
     result = sniff(path)
-    # the vocabulary is skipped, not decoded: even 150k tokens take well under this
-    assert time.monotonic() - started < 5
     assert isinstance(result, Sniffed) and result.format == "gguf", result
     reader = gguf.GGUFReader(path)
     kv, tensors = reader_kv(reader), reader_tensors(reader)
