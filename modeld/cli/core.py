@@ -22,6 +22,7 @@ from modeld.cli.context import (
 )
 from modeld.cli.progress import ProgressLine
 from modeld.control.protocol import ProtocolError
+from modeld.sizes import human_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -246,17 +247,8 @@ def _print_table(models: list[dict[str, Any]]) -> None:
     for model in models:
         detail = model["quant"] or model["precision"] or ""
         kind = f"{model['model_type']}/{model['family']}"
-        size = _human_size(model["size"])
+        size = human_size(model["size"])
         print(f"{model['id']}  {kind:<24} {size:>9}  {detail:<8} {model['name']}")
-
-
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
 
 
 def _links_for(ctx: Context, model_id: str) -> list[dict[str, Any]]:
@@ -291,13 +283,13 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         print(f"  {meta.description}")
     for key in ("model_type", "family", "format", "precision", "quant"):
         print(f"  {key:<11} {model[key] if model[key] is not None else '-'}")
-    print(f"  {'size':<11} {_human_size(model['size'])}")
+    print(f"  {'size':<11} {human_size(model['size'])}")
     print(f"  {'folder':<11} {model['path']}")
     print(f"  {'sha256':<11} {model['sha256']}")
     print(f"  {'blake3':<11} {model['blake3']}")
     print("  files:")
     for file in model["files"]:
-        print(f"    {Path(file['path']).name}  {_human_size(file['size'])}")
+        print(f"    {Path(file['path']).name}  {human_size(file['size'])}")
     for line in _hub_lines(model, meta):
         print(line)
     print("  links:" if model["links"] else "  links:     none")
