@@ -29,7 +29,13 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def atomic_write_json(path: Path, document: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode())
+    try:
+        data = json.dumps(document, indent=2, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        # a path whose name is not UTF-8 (lone surrogates, from os.fsdecode):
+        # as '\udcff' escapes it reads back from json.loads exactly as it was
+        data = json.dumps(document, indent=2, ensure_ascii=True).encode()
+    atomic_write_bytes(path, data + b"\n")
 
 
 def fsync_dir(folder: Path) -> None:

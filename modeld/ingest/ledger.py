@@ -4,6 +4,10 @@ A copy-mode watch (a removable drive) keeps its sources, and a refused file
 stays in a move-mode inbox; without a ledger every rescan would read them
 again. An entry is keyed by path and only counts while size, mtime and inode
 are unchanged: a replaced file is looked at afresh.
+
+A path is stored losslessly whatever its name (`FsTextField`): a name that
+is not UTF-8 is kept as its bytes, so looking it up never raises and finds
+exactly that file.
 """
 
 from __future__ import annotations
@@ -11,18 +15,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from peewee import BigIntegerField, CharField, TextField
+from peewee import BigIntegerField, CharField
 
-from modeld.library.db import IndexModel, register_tables
+from modeld.library.db import FsTextField, IndexModel, register_tables
 
 
 class SourceLedger(IndexModel):
-    path = TextField(primary_key=True)
+    path = FsTextField(primary_key=True)
     size = BigIntegerField()
     mtime_ns = BigIntegerField()
     inode = BigIntegerField()
     outcome = CharField()  # imported | duplicate | quarantined | failed
-    detail = TextField(default="")
+    detail = FsTextField(default="")  # a reason, which may quote the path
 
     class Meta:
         table_name = "source_ledger"

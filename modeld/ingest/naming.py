@@ -2,23 +2,55 @@
 
 The official name stays as-is in metadata.json; these are only for the
 folder and file names modeld creates.
+
+Any name the OS hands over is accepted, as Python gives it (`os.fsdecode`):
+bytes that are not UTF-8 arrive as lone surrogates (U+DC80..U+DCFF) and
+become '_' here, like control characters and the characters Windows forbids.
+`display_name` is the same name as text a person can read and every encoder
+accepts.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import unicodedata
-from collections.abc import Container
+from collections.abc import Container, Iterable
 
 MAX_COMPONENT_CHARS = 128
-# ext4 allows 255 bytes per component, NTFS 255 UTF-16 units: stay under both.
-MAX_COMPONENT_BYTES = 240
+# ext4 allows 255 bytes per component, NTFS 255 UTF-16 units: stay under both,
+# with room for what modeld appends to a name it made: an atomic write's
+# '.NAME.XXXXXXXX.tmp', a quarantine record's '.quarantine.json' beside that,
+# a link's '.NAME.modeld-PID.tmp'.
+NAME_MAX = 255
+SUFFIX_ROOM = 32
+MAX_COMPONENT_BYTES = NAME_MAX - SUFFIX_ROOM
 
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+# lone surrogates: the bytes of a name that is not UTF-8, as os.fsdecode keeps them
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 _RESERVED_STEMS = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{prefix}{n}" for prefix in ("COM", "LPT") for n in [*"0123456789", "¹", "²", "³"]]
 )
+
+
+def is_text(name: str) -> bool:
+    """Is `name` valid Unicode text (its bytes were UTF-8)?"""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def display_name(name: str) -> str:
+    """`name` for people and logs: bytes that are not UTF-8 as '\\xff', control
+    characters as '\\n' or '\\x01', so it is one line any encoder accepts."""
+    if not is_text(name):
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], name)
 
 
 def split_extension(name: str) -> tuple[str, str]:
@@ -62,6 +94,29 @@ def with_suffix_tag(name: str, tag: str) -> str:
     room = MAX_COMPONENT_CHARS - len(ext) - len(tag) - 1
     stem = _truncate(stem, room, MAX_COMPONENT_BYTES - len(ext.encode()) - len(tag) - 1)
     return f"{stem}-{tag}{ext}"
+
+
+def safe_relative_names(names: Iterable[str], fallback: str = "file") -> dict[str, str]:
+    """{'/'-separated name: its safe form}, every part made safe, no two alike.
+
+    Two names that differ only in what `safe_component` replaces ('a\\x01.json',
+    'a\\x02.json' -> 'a_.json') or only in case would overwrite each other in
+    one model folder: the later ones get a tag from a hash of their original
+    bytes, the same on every machine.
+    """
+    chosen: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(names, key=os.fsencode):
+        *folders, leaf = [safe_component(part, fallback) for part in name.split("/")]
+        prefix = "".join(f"{folder}/" for folder in folders)
+        if collision_key(prefix + leaf) in taken:
+            key = collision_key(prefix)
+            siblings = {k[len(key) :] for k in taken if k.startswith(key)}
+            tag = hashlib.blake2b(os.fsencode(name), digest_size=8).hexdigest()
+            leaf = unique_component(leaf, siblings, tag)
+        taken.add(collision_key(prefix + leaf))
+        chosen[name] = prefix + leaf
+    return chosen
 
 
 def unique_component(name: str, taken: Container[str], distinguisher: str) -> str:

@@ -30,7 +30,7 @@ from modeld.ingest import journal as journal_ops
 from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
 from modeld.ingest.hashing import Digests, copy_and_hash
 from modeld.ingest.identify import identify
-from modeld.ingest.naming import safe_component
+from modeld.ingest.naming import display_name, safe_relative_names
 from modeld.ingest.place import (
     describe_os_error,
     rename_and_hash,
@@ -260,8 +260,9 @@ class Importer:
                 progress(done, total)
 
         digests: dict[str, Digests] = {}
+        staged_names = _staged_names(unit)
         for file in unit.files:
-            staged = staging / _staged_name(file.name)
+            staged = staging / staged_names[file.name]
             staged.parent.mkdir(parents=True, exist_ok=True)
             before = journal_ops.stat_key(file.path)
             entry.data["sources"][str(file.path)] = before
@@ -425,9 +426,10 @@ def describe(unit: ImportUnit, sniffed: Sniffed, digests: dict[str, Digests]) ->
     """The metadata of a hashed unit about to enter the library (pure)."""
     primary = digests[unit.primary.name]
     identity = identify(unit, sniffed)
+    staged_names = _staged_names(unit)
     return ModelMeta(
         id=unit_id(unit, digests),
-        name=unit.name,
+        name=display_name(unit.name),  # the exact original is in files and sources
         model_type=identity.model_type.value or "unknown",
         family=identity.family.value or "unknown",
         format=sniffed.format,
@@ -438,7 +440,7 @@ def describe(unit: ImportUnit, sniffed: Sniffed, digests: dict[str, Digests]) ->
         blake3=primary.blake3,
         files=[
             FileEntry(
-                name=_staged_name(f.name),
+                name=staged_names[f.name],
                 size=digests[f.name].size,
                 sha256=digests[f.name].sha256,
                 blake3=digests[f.name].blake3,
@@ -465,9 +467,10 @@ def unit_id(unit: ImportUnit, digests: dict[str, Digests]) -> str:
     return blake3.blake3("\n".join(weights).encode()).hexdigest()[:ID_LENGTH]
 
 
-def _staged_name(name: str) -> str:
-    """Each '/'-separated part made safe; diffusers folders keep their shape."""
-    return "/".join(safe_component(part, "file") for part in name.split("/"))
+def _staged_names(unit: ImportUnit) -> dict[str, str]:
+    """Each file's name in the model folder: every '/'-separated part made safe
+    (diffusers folders keep their shape), no two alike."""
+    return safe_relative_names(f.name for f in unit.files)
 
 
 def _inside(root: Path, path: Path) -> bool:

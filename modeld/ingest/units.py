@@ -12,10 +12,10 @@ Rules, in the order they apply:
   direct import without one, the folder being imported). Outside, dangling,
   or pointing at a folder: a Problem, never followed into the library.
 - FIFOs, devices and sockets are Problems; they are never opened.
-- Names that are not valid UTF-8, or that hold a newline or another control
-  character, are REFUSED (a Problem saying which): they cannot be written to
-  metadata.json or shown in logs faithfully, and are far more often hostile
-  than real. The user renames the file and it imports.
+- No name is refused: bytes that are not UTF-8, newlines, control
+  characters all plan like any other name (the contract's promise). The
+  library stores them under a safe name (`naming`) and metadata.json keeps
+  the original (`metadata`).
 - Hidden files and folders (".name") are skipped: download tools and rsync
   write their in-progress files there, and `.git`/`.cache` are not models.
 - A folder holding ``model_index.json`` is one diffusers unit with every file
@@ -132,7 +132,6 @@ SHARD = re.compile(r"^(?P<base>.+)-(?P<index>\d{1,6})-of-(?P<total>\d{1,6})\.(?P
 INDEX_SUFFIX = ".index.json"
 # how far up from a lone file to look for the diffusers folder it belongs to
 DIFFUSERS_DEPTH = 3
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _size(path: Path) -> int:
@@ -151,18 +150,6 @@ def plan_units(
     for root in sorted((Path(os.path.abspath(p)) for p in paths), key=_companions_last):
         planner.add_root(root)
     return planner.units, planner.problems
-
-
-def name_problem(name: str) -> str | None:
-    """Why a file name is refused, or None when it is fine."""
-    if any("\udc80" <= ch <= "\udcff" for ch in name):
-        shown = os.fsencode(name).decode("utf-8", "backslashreplace")
-        shown = _CONTROL.sub(lambda match: repr(match.group())[1:-1], shown)
-        return f"file name '{shown}' is not valid UTF-8; rename it to import it"
-    if _CONTROL.search(name):
-        kind = "a newline" if "\n" in name or "\r" in name else "a control character"
-        return f"file name {name!r} contains {kind}; rename it to import it"
-    return None
 
 
 def is_weights_name(name: str) -> bool:
@@ -222,9 +209,6 @@ class _Planner:
 
     def add_root(self, root: Path) -> None:
         if root in self._claimed:
-            return
-        if reason := name_problem(root.name):
-            self.problem(root, reason)
             return
         try:
             info = root.lstat()
@@ -301,9 +285,7 @@ class _Planner:
                 path = folder / name
                 if name.startswith("."):
                     continue
-                if reason := name_problem(name):
-                    self.problem(path, reason.replace("file name", "folder name"))
-                elif path.is_symlink():
+                if path.is_symlink():
                     target = os.path.realpath(path)
                     if not is_within(target, str(_real(limit))):
                         self.problem(path, f"symlink to {target}, outside {limit}; not followed")
@@ -320,11 +302,7 @@ class _Planner:
         files: list[UnitFile] = []
         for path in _walk_all(folder):
             rel = path.relative_to(folder).as_posix()
-            reason = None
-            for part in path.relative_to(folder).parts:
-                reason = reason or name_problem(part)
-            reason = reason or self._file_problem(path, limit)
-            if reason:
+            if reason := self._file_problem(path, limit):
                 self.problem(folder, f"diffusers folder {folder.name}: {rel}: {reason}")
                 return
             role = "weights" if is_weights_name(rel) else "companion"
@@ -340,17 +318,7 @@ class _Planner:
     def _plan_folder(
         self, folder: Path, names: Iterable[str], limit: Path | None, only: str | None
     ) -> None:
-        visible = []
-        for name in sorted(names):
-            if name.startswith(".") and name != only:
-                continue
-            if only is None or name == only:
-                if reason := name_problem(name):
-                    self.problem(folder / name, reason)
-                    continue
-            elif name_problem(name):
-                continue
-            visible.append(name)
+        visible = [n for n in sorted(names) if not n.startswith(".") or n == only]
         groups, leftovers = self._group(folder, visible, only)
         self._attach_companions(folder, groups, leftovers)
         for group in groups:

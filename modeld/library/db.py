@@ -4,12 +4,20 @@ The index is a cache of the library's metadata.json files and can always be
 rebuilt from them (`deepscan`). Other components (links, hub, scheduler) add
 their own tables by subclassing `IndexModel`; `open_index` creates every
 table registered through `register_tables`.
+
+Paths and file names go in through `to_db` (a `FsTextField` does it
+itself): SQLite's driver refuses the lone surrogates that stand for bytes
+that are not UTF-8, so such a name is stored as its exact bytes, a BLOB.
+Every other name stays TEXT, as before, and a BLOB never equals a TEXT, so
+the two forms cannot be confused.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 from peewee import (
     AutoField,
@@ -29,6 +37,30 @@ database = DatabaseProxy()
 SCHEMA_VERSION = 1
 
 
+def to_db(name: str) -> str | bytes:
+    """A path or name as SQLite can store it, losslessly (see the module's docstring)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
+
+
+def from_db(value: str | bytes) -> str:
+    """What `to_db` stored, as os.fsdecode gives it."""
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+class FsTextField(TextField):
+    """A TextField for paths and file names: any name the OS allows."""
+
+    def db_value(self, value: Any) -> Any:
+        return to_db(value) if isinstance(value, str) else super().db_value(value)
+
+    def python_value(self, value: Any) -> Any:
+        return from_db(value) if isinstance(value, bytes) else super().python_value(value)
+
+
 class IndexModel(Model):
     class Meta:
         database = database
@@ -46,7 +78,7 @@ class ModelRecord(IndexModel):
     precision = CharField(null=True)
     quant = CharField(null=True)
     size = BigIntegerField()
-    rel_path = TextField(unique=True)  # the model folder, relative to the library root
+    rel_path = FsTextField(unique=True)  # the model folder, relative to the library root
     sha256 = CharField(index=True)
     blake3 = CharField(index=True)
     tags = TextField(default="[]")  # JSON list
@@ -67,11 +99,11 @@ class FileRecord(IndexModel):
 
     pk = AutoField()
     model = ForeignKeyField(ModelRecord, backref="files", on_delete="CASCADE")
-    rel_path = TextField()  # relative to the model folder
+    rel_path = FsTextField()  # relative to the model folder
     size = BigIntegerField()
     sha256 = CharField()
     blake3 = CharField(index=True)
-    original_name = TextField()
+    original_name = FsTextField()
 
     class Meta:
         table_name = "files"

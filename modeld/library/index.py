@@ -12,7 +12,8 @@ from typing import Any
 
 from peewee import fn
 
-from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database
+from modeld.ingest.naming import display_name
+from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database, from_db, to_db
 from modeld.library.metadata import ModelMeta
 
 
@@ -32,10 +33,10 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
     Plain SQL rather than the ORM: a deep scan calls this 100,000 times and
     query building dominated the cost. Returns the row's primary key.
     """
-    rel = _rel_folder(root, folder)
+    rel = to_db(_rel_folder(root, folder))
     values = (
         meta.id,
-        meta.name,
+        display_name(meta.name),
         meta.model_type,
         meta.family,
         meta.format,
@@ -71,16 +72,22 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
         database.cursor().executemany(
             "INSERT INTO files (model_id, rel_path, size, sha256, blake3, original_name) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(pk, f.name, f.size, f.sha256, f.blake3, f.original_name) for f in meta.files],
+            [
+                (pk, to_db(f.name), f.size, f.sha256, f.blake3, to_db(f.original_name))
+                for f in meta.files
+            ],
         )
-        names = dict.fromkeys([f.original_name for f in meta.files] + [f.name for f in meta.files])
+        names = dict.fromkeys(
+            display_name(name)
+            for name in [f.original_name for f in meta.files] + [f.name for f in meta.files]
+        )
         tags = [*meta.tags, *_hub_terms(meta.hub)]
         sql(
             "INSERT INTO model_search (rowid, name, model_type, family, tags, files, description) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 pk,
-                meta.name,
+                display_name(meta.name),
                 meta.model_type,
                 meta.family,
                 " ".join(tags),
@@ -126,7 +133,7 @@ def find_file(blake3_hex: str) -> str | None:
         "WHERE f.blake3 = ? LIMIT 1",
         (blake3_hex,),
     ).fetchone()
-    return f"{row[0]}/{row[1]}" if row else None
+    return f"{from_db(row[0])}/{from_db(row[1])}" if row else None
 
 
 def models_with_file_stem(stem: str) -> list[tuple[ModelRecord, str]]:

@@ -4,11 +4,24 @@ The file holds every field of the contract's model object (absolute paths as
 of the last write; the folder's real location wins on read, so a moved
 library stays correct), plus original file names, import time, where each
 label came from, and any keys other components add (kept on round-trip).
+
+Original names are kept exactly, whatever the file system allowed.
+`files[].original_name` is the name as text, exact when its bytes are
+UTF-8 (newlines and control characters included: JSON escapes them). When
+they are not, `original_name` is a readable form ('caf\\xe9.gguf') and
+`files[].original_name_base64` holds the exact bytes (base64 of
+`os.fsencode(name)`); a reader uses the bytes when that key is present.
+`sources` (where the files came from) is kept the same way: when any source
+path is not UTF-8, `sources_base64` is a list as long as `sources`, holding
+the base64 bytes of those paths and null for the others. In memory both are
+`os.fsdecode` strings, so they name the very same files again.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from modeld.atomic import atomic_write_json
+from modeld.ingest.naming import display_name, is_text
 from modeld.library.layout import METADATA_NAME
 
 SCHEMA = 1
@@ -32,7 +46,7 @@ class FileEntry:
     size: int
     sha256: str
     blake3: str
-    original_name: str
+    original_name: str  # as os.fsdecode gives it: lone surrogates for non-UTF-8 bytes
 
 
 @dataclass
@@ -88,15 +102,20 @@ class ModelMeta:
         document = self.model_object(folder)
         for entry, file in zip(document["files"], self.files, strict=True):
             entry["name"] = file.name
-            entry["original_name"] = file.original_name
+            entry["original_name"], exact = name_to_json(file.original_name)
+            if exact is not None:
+                entry["original_name_base64"] = exact
+        sources = [name_to_json(source) for source in self.sources]
         document.update(
             schema=SCHEMA,
             description=self.description,
             imported_at=self.imported_at,
             imported_at_iso=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.imported_at)),
-            sources=self.sources,
+            sources=[text for text, _exact in sources],
             labels=self.labels,
         )
+        if any(exact is not None for _text, exact in sources):
+            document["sources_base64"] = [exact for _text, exact in sources]
         return {**self.extra, **document}
 
     @classmethod
@@ -109,11 +128,21 @@ class ModelMeta:
                     size=int(f["size"]),
                     sha256=f["sha256"],
                     blake3=f["blake3"],
-                    original_name=f.get("original_name", f["name"]),
+                    original_name=name_from_json(
+                        f.get("original_name", f["name"]), f.get("original_name_base64")
+                    ),
                 )
                 for f in data["files"]
             ]
-            known = set(cls.__dataclass_fields__) | {"path", "schema", "imported_at_iso"}
+            sources = list(data.get("sources") or [])
+            exact = data.get("sources_base64") or [None] * len(sources)
+            known = {
+                *cls.__dataclass_fields__,
+                "path",
+                "schema",
+                "imported_at_iso",
+                "sources_base64",
+            }
             return cls(
                 id=data["id"],
                 name=data["name"],
@@ -130,12 +159,30 @@ class ModelMeta:
                 description=data.get("description") or "",
                 hub=data.get("hub"),
                 imported_at=float(data.get("imported_at") or 0.0),
-                sources=list(data.get("sources") or []),
+                sources=[
+                    name_from_json(text, b64) for text, b64 in zip(sources, exact, strict=True)
+                ],
                 labels=dict(data.get("labels") or {}),
                 extra={k: v for k, v in data.items() if k not in known},
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
             raise ValueError(f"invalid metadata: {exc!r}") from exc
+
+
+def name_to_json(name: str) -> tuple[str, str | None]:
+    """(text, None) for a UTF-8 name; (readable text, base64 of its bytes) otherwise."""
+    if is_text(name):
+        return name, None
+    return display_name(name), base64.b64encode(os.fsencode(name)).decode("ascii")
+
+
+def name_from_json(text: str, exact: str | None) -> str:
+    """The name `name_to_json` wrote, as os.fsdecode would give it."""
+    if not isinstance(text, str):
+        raise TypeError(f"a name must be text, not {text!r}")
+    if exact is None:
+        return text
+    return os.fsdecode(base64.b64decode(exact, validate=True))
 
 
 def write_metadata(folder: Path, meta: ModelMeta, located_in: Path | None = None) -> None:

@@ -217,17 +217,29 @@ def test_without_a_boundary_the_imported_folder_is_the_boundary(tmp_path):
     assert units == [] and "outside" in problems[0].reason
 
 
-def test_hostile_names_are_refused_and_the_rest_still_plans(tmp_path):
+def test_any_name_the_file_system_allows_plans_like_any_other(tmp_path):
+    # the contract: a file is never refused because of its name
     modelfiles.lora(tmp_path / "good.safetensors")
     modelfiles.lora(tmp_path / "evil\nname.safetensors")
     bad_bytes = os.fsdecode(b"caf\xe9-latin1.safetensors")
     modelfiles.lora(tmp_path / bad_bytes)
     units, problems = plan(tmp_path, boundary=tmp_path)
-    assert [u.name for u in units] == ["good"]
-    reasons = sorted(p.reason for p in problems)
-    assert len(reasons) == 2
-    assert any("contains a newline" in r for r in reasons)
-    assert any("not valid UTF-8" in r and "caf\\xe9" in r for r in reasons)
+    assert problems == []
+    assert sorted(u.name for u in units) == sorted(["good", "evil\nname", bad_bytes[:-12]])
+    assert {u.source for u in units} == {
+        tmp_path / "good.safetensors",
+        tmp_path / "evil\nname.safetensors",
+        tmp_path / bad_bytes,
+    }
+
+
+def test_a_folder_named_in_bytes_that_are_not_utf8_is_walked(tmp_path):
+    folder = tmp_path / os.fsdecode(b"dossier-\xe9t\xe9")
+    folder.mkdir()
+    modelfiles.lora(folder / "style.safetensors")
+    units, problems = plan(tmp_path, boundary=tmp_path)
+    assert problems == []
+    assert [u.source for u in units] == [folder / "style.safetensors"]
 
 
 def test_fifos_and_devices_are_problems_never_opened(tmp_path):
