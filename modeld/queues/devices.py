@@ -8,9 +8,9 @@ Linux: `st_dev` → `/sys/dev/block/MAJ:MIN` → the whole disk
 mapper and md devices → the disks in their `slaves/`; a loop device → the
 device of its backing file) → `/sys/block/<disk>/queue/rotational`.
 File systems with anonymous device numbers (btrfs, ZFS, NFS...) are looked up
-in `/proc/self/mountinfo`: a network file system is its own "network" device
-(one per export), a `/dev/...` source is resolved as above, anything else is
-"unknown". Elsewhere (macOS) every path is "unknown" unless configured.
+in the mount table (modeld/mounts.py): a network file system is its own
+"network" device (one per export), a `/dev/...` source is resolved as above,
+anything else is "unknown". Elsewhere (macOS) every path is "unknown" unless configured.
 
 The parsing functions are pure over a sysfs root and mountinfo text, so tests
 build fake trees; `DeviceResolver` is the cached I/O edge.
@@ -26,42 +26,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from modeld.mounts import (
+    MOUNTINFO,
+    Mount,
+    find_mount,
+    is_remote_fstype,
+    parse_mountinfo,
+    read_mountinfo,
+)
+
 log = logging.getLogger(__name__)
 
 SYSFS = Path("/sys")
-MOUNTINFO = Path("/proc/self/mountinfo")
 
 SSD, HDD, NETWORK, UNKNOWN = "ssd", "hdd", "network", "unknown"
 
-# File systems whose content can change behind the kernel's back (other hosts,
-# a userspace daemon): inotify does not see those changes, and reads cross a
-# network. fuseblk (ntfs-3g, exfat-fuse) is a local block device and is not here.
-REMOTE_FSTYPES = frozenset(
-    {
-        "nfs",
-        "nfs4",
-        "cifs",
-        "smb3",
-        "smbfs",
-        "ncpfs",
-        "afs",
-        "9p",
-        "virtiofs",
-        "ceph",
-        "glusterfs",
-        "lustre",
-        "gpfs",
-        "beegfs",
-        "davfs",
-        "sshfs",
-        "s3fs",
-    }
-)
-
 _MAX_DEPTH = 8  # stacked devices (dm on md on partitions, loop files) are never deeper
-
-
-_OCTAL = set("01234567")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,63 +51,6 @@ class Device:
 
 
 UNKNOWN_DEVICE = Device("unknown", UNKNOWN)
-
-
-@dataclass(frozen=True, slots=True)
-class Mount:
-    dev: tuple[int, int]  # major, minor as mountinfo reports them
-    mount_point: str
-    fstype: str
-    source: str
-
-
-def is_remote_fstype(fstype: str) -> bool:
-    return fstype in REMOTE_FSTYPES or (fstype.startswith("fuse.") and fstype != "fuse.fuseblk")
-
-
-def _unescape(field: str) -> str:
-    # mountinfo escapes space, tab, newline and backslash as \ooo octal
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and i + 3 < len(field) and set(field[i + 1 : i + 4]) <= _OCTAL:
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
-
-
-def parse_mountinfo(text: str) -> list[Mount]:
-    """The mounts of /proc/self/mountinfo, in order (a later mount covers an earlier one)."""
-    mounts = []
-    for line in text.splitlines():
-        fields = line.split()
-        try:
-            separator = fields.index("-", 6)
-            major, minor = fields[2].split(":")
-            mounts.append(
-                Mount(
-                    dev=(int(major), int(minor)),
-                    mount_point=_unescape(fields[4]),
-                    fstype=fields[separator + 1],
-                    source=_unescape(fields[separator + 2]),
-                )
-            )
-        except (ValueError, IndexError):
-            log.debug("unparsable mountinfo line: %r", line)
-    return mounts
-
-
-def find_mount(path: str, mounts: Iterable[Mount]) -> Mount | None:
-    """The mount that holds the absolute, resolved `path` (the deepest, latest one)."""
-    best: Mount | None = None
-    for mount in mounts:
-        point = mount.mount_point.rstrip("/") or "/"
-        inside = path == point or path.startswith(point if point == "/" else point + "/")
-        if inside and (best is None or len(point) >= len(best.mount_point.rstrip("/") or "/")):
-            best = mount
-    return best
 
 
 def block_node(sysfs: Path, major: int, minor: int) -> Path | None:
@@ -290,10 +213,8 @@ class DeviceResolver:
         return device
 
     def _lookup(self, st_dev: int, path: Path) -> Device:
-        try:
-            mounts = parse_mountinfo(self._mountinfo.read_text())
-        except OSError:
-            mounts = []  # not Linux: every device is unknown unless configured
+        # no mount table (not Linux): every device is unknown unless configured
+        mounts = parse_mountinfo(read_mountinfo(self._mountinfo) or "")
         resolved = os.path.realpath(path)
         device, mount = classify_path_device(st_dev, resolved, mounts, self._sysfs)
         device = apply_overrides(device, mount, self._overrides)

@@ -44,7 +44,7 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver
 
 from modeld.config import WatchConfig
-from modeld.queues.devices import MOUNTINFO, find_mount, is_remote_fstype, parse_mountinfo
+from modeld.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
 from modeld.watch.settle import EventKind
 
 log = logging.getLogger(__name__)
@@ -109,13 +109,6 @@ def sysctl_hint(exc: OSError) -> str | None:
     )
 
 
-def _read_mountinfo() -> str | None:
-    try:
-        return MOUNTINFO.read_text()
-    except OSError:
-        return None
-
-
 class _Forward(FileSystemEventHandler):
     def __init__(self, handle: WatchHandle, sink: EventSink):
         self._handle = handle
@@ -135,7 +128,7 @@ class WatchHandle:
         *,
         factory: ObserverFactory = default_observer_factory,
         poll_seconds: float = 5.0,
-        mountinfo: Callable[[], str | None] = _read_mountinfo,
+        mountinfo: Callable[[], str | None] = read_mountinfo,
         platform: str = sys.platform,
     ):
         self.config = config
