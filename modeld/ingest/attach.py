@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from modeld.atomic import fsync_dir
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.hashing import copy_and_hash
+from modeld.ingest.naming import safe_component
 from modeld.ingest.place import same_bytes
 from modeld.ingest.units import candidate_stems, is_weights_name
 from modeld.library import index
@@ -46,8 +47,11 @@ class Owner:
 
 
 def find_owner(root: Path, name: str) -> Owner:
-    """The one library model whose weights file `name` is named after (longest stem first)."""
-    for stem in candidate_stems(name):
+    """The one library model whose weights file `name` is named after (longest stem first).
+
+    Library files carry safe names: the companion's is compared in that form too.
+    """
+    for stem in candidate_stems(safe_component(name, "file")):
         matches = {
             record.model_id: record
             for record, rel in index.models_with_file_stem(stem)
@@ -73,7 +77,7 @@ def attach(
     when the model holds different bytes under the name. Safe to call from
     any thread: the model folder's part runs under the metadata UPDATE_LOCK.
     """
-    name = source.name
+    name = safe_component(source.name, "file")  # the original goes into metadata.json
     target = owner.folder / name
     staging = staging_dir(root) / f"attach-{os.getpid()}-{time.monotonic_ns()}"
     entry = journal.begin(
@@ -95,7 +99,7 @@ def attach(
             changed = all(f.name != name for f in meta.files)
             if changed:
                 entry_for_file = FileEntry(
-                    name, digests.size, digests.sha256, digests.blake3, original_name=name
+                    name, digests.size, digests.sha256, digests.blake3, original_name=source.name
                 )
                 meta.files.append(entry_for_file)
                 meta.size += digests.size

@@ -189,6 +189,23 @@ def test_two_companions_whose_safe_names_collide_are_both_kept(config, index, dr
     assert texts == {"one", "two"}
 
 
+def test_a_late_preview_named_in_bytes_that_are_not_utf8_joins_its_model(config, index, drop):
+    importer = Importer(config)
+    [model] = importer.import_paths([modelfiles.lora(drop / LATIN1)], copy=False).imported
+    preview_name = os.fsdecode(b"caf\xe9-\xff\xfe.preview.png")
+    (drop / preview_name).write_bytes(b"\x89PNG\r\n\x1a\nlate")
+    report = importer.import_paths([drop / preview_name], copy=False, boundary=drop)
+    assert report.failed == []
+    [joined] = report.imported
+    assert joined["id"] == model["id"]
+    folder = Path(model["path"])
+    meta = read_metadata(folder)
+    entry = next(f for f in meta.files if f.original_name == preview_name)
+    assert entry.name == "caf_-__.preview.png" == safe_component(preview_name)
+    assert (folder / entry.name).read_bytes() == b"\x89PNG\r\n\x1a\nlate"
+    assert os.listdir(drop) == []
+
+
 def test_unreadable_exact_bytes_make_metadata_invalid_not_a_crash(imported):
     folder = Path(imported.imported[0]["path"])
     document = json.loads((folder / METADATA_NAME).read_text(encoding="utf-8"))
