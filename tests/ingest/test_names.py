@@ -26,6 +26,7 @@ from modeld.ingest.naming import (
     safe_relative_names,
 )
 from modeld.ingest.pipeline import Importer
+from modeld.ingest.quarantine import list_quarantine, quarantine_file
 from modeld.library import index
 from modeld.library.db import FileRecord, ModelRecord, database
 from modeld.library.deepscan import scan_library
@@ -213,6 +214,21 @@ def test_unreadable_exact_bytes_make_metadata_invalid_not_a_crash(imported):
     (folder / METADATA_NAME).write_text(json.dumps(document))
     with pytest.raises(ValueError, match="invalid metadata"):
         read_metadata(folder)
+
+
+@pytest.mark.parametrize("name", [os.fsdecode(b"evil-\xff.pt"), "語" * 85])
+def test_a_file_quarantined_under_any_name_gets_its_record(tmp_path, name):
+    # not a pickle: quarantine_file moves bytes aside and never reads them
+    source = tmp_path / "inbox" / name
+    source.parent.mkdir()
+    source.write_bytes(b"payload")
+    target = quarantine_file(
+        source, tmp_path / "quarantine", "can run code", ("os.system",), keep_source=False
+    )
+    assert target.read_bytes() == b"payload" and not source.exists()
+    assert is_text(target.name) and len(os.fsencode(target.name)) + SUFFIX_ROOM <= NAME_MAX
+    [record] = list_quarantine(tmp_path / "quarantine")
+    assert record["path"] == str(source) and record["quarantined_path"] == str(target)
 
 
 # -- JSON files and log lines --------------------------------------------------
