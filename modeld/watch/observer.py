@@ -45,7 +45,7 @@ from watchdog.observers.api import BaseObserver
 
 from modeld.config import WatchConfig
 from modeld.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
-from modeld.watch.settle import EventKind
+from modeld.watch.events import EventKind
 
 log = logging.getLogger(__name__)
 

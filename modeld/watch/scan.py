@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from modeld.watch.settle import FileStat
+from modeld.watch.events import FileStat
 from modeld.watch.tempnames import (
     SIDECAR_SUFFIX,
     is_ignored_component,

@@ -38,6 +38,7 @@ from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
 from modeld.paths import is_within
+from modeld.watch.events import EventKind, Origin
 from modeld.watch.held import WaitingFile, on_wall_clock
 from modeld.watch.observer import (
     EVENT_KINDS,
@@ -48,7 +49,8 @@ from modeld.watch.observer import (
     default_observer_factory,
 )
 from modeld.watch.scan import ScanStats, probe, scan_tree
-from modeld.watch.settle import EventKind, Origin, Phase, SettleMachine
+from modeld.watch.settle import SettleMachine
+from modeld.watch.tracked import Phase
 
 log = logging.getLogger(__name__)
 

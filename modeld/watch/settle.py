@@ -38,6 +38,9 @@ The rules, in order (each has a reason; see ecosystem.md §1):
    afresh. Meanwhile `held` lists it with its reason and deadline (as it
    lists every file not handed out), so the wait is never silent.
 
+The inputs are in events.py, a tracked file's record and the reports about
+it in tracked.py, the timetable of stats in due.py.
+
 Limitation, stated plainly: a file found by the start-up scan while a writer
 that started before modeld still has it open is judged by the quiet period
 alone until its next write event arrives.
@@ -45,86 +48,17 @@ alone until its next write event arrives.
 
 from __future__ import annotations
 
-import enum
-import heapq
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeld.watch.held import Held, hold_reason
+from modeld.watch.due import DueTimes
+from modeld.watch.events import EventKind, FileStat, Origin
+from modeld.watch.held import Held
 from modeld.watch.tempnames import NameKind, classify, sidecar_target
-
-
-class EventKind(enum.Enum):
-    CREATED = "created"
-    MODIFIED = "modified"  # data written (IN_MODIFY); attribute changes are not events here
-    CLOSED = "closed"  # closed after writing (IN_CLOSE_WRITE)
-    MOVED = "moved"  # src -> dest; either side may lie outside the watch (empty)
-    DELETED = "deleted"
-
-
-@dataclass(frozen=True, slots=True)
-class FileStat:
-    size: int
-    mtime_ns: int
-    ino: int
-    sidecar: bool = False  # `<name>.aria2` exists next to it
-
-    @property
-    def fingerprint(self) -> tuple[int, int, int]:
-        """What identifies this version of the file's content (without the sidecar)."""
-        return (self.size, self.mtime_ns, self.ino)
-
-
-@dataclass(frozen=True, slots=True)
-class Origin:
-    """Where events and scans of a watch come from."""
-
-    root: Path
-    closes: bool  # the source reports close-after-write (Linux inotify)
-    tag: Any = None  # handed back with ready paths (the service passes its WatchConfig)
-
-
-@dataclass(frozen=True, slots=True)
-class Ready:
-    path: Path
-    tag: Any
-    stat: FileStat
-
-
-@dataclass(frozen=True, slots=True)
-class Expired:
-    """A file that waited for `truncated_grace` without changing after `retry_later`."""
-
-    path: Path
-    tag: Any
-    reason: str
-    stat: FileStat
-
-
-class Phase(enum.Enum):
-    SETTLING = "settling"
-    HANDED = "handed"
-    RETRY = "retry"
-
-
-@dataclass(slots=True)
-class _Entry:
-    origin: Origin
-    since: float  # first tracked: a file held back shows since when
-    phase: Phase = Phase.SETTLING
-    run_stat: FileStat | None = None  # the stat that opened the current run
-    run_since: float = 0.0
-    writing: bool = False  # a write seen and no close after it
-    signalled: bool = False  # a completion signal and no write after it
-    next_stat: float = 0.0
-    queued_at: float | None = None  # time of this entry's live item in the due heap
-    handed_stat: FileStat | None = None
-    changed: bool = False  # an event arrived while HANDED
-    retry_reason: str = ""
-    retry_deadline: float = 0.0
+from modeld.watch.tracked import Expired, Phase, Ready, TrackedFile
 
 
 @dataclass
@@ -134,11 +68,10 @@ class SettleMachine:
     open_writer_seconds: float = 300.0
     truncated_grace: float = 1800.0
     capacity: int = 20_000  # tracked paths at most; the rest wait for a later scan
-    _entries: dict[str, _Entry] = field(default_factory=dict, init=False)
-    _due: list[tuple[float, int, str]] = field(default_factory=list, init=False)
+    _entries: dict[str, TrackedFile] = field(default_factory=dict, init=False)
+    _due: DueTimes = field(default_factory=DueTimes, init=False)
     _ready: OrderedDict[str, float] = field(default_factory=OrderedDict, init=False)
     _expired: list[Expired] = field(default_factory=list, init=False)
-    _seq: itertools.count = field(default_factory=itertools.count, init=False)
     overflowed: bool = field(default=False, init=False)  # a path was refused for capacity
 
     @property
@@ -199,7 +132,7 @@ class SettleMachine:
         if entry is None:
             return False
         entry.run_stat, entry.run_since = stat, now
-        self._schedule(key, entry, now + self._quiet(entry))
+        self._due.schedule(key, now + self._quiet(entry))
         return True
 
     def observe(self, path: Path, stat: FileStat | None, now: float) -> None:
@@ -219,22 +152,22 @@ class SettleMachine:
                     self._expired.append(Expired(path, tag, reason, stat))
                     self._drop(key)
                 else:
-                    self._schedule(key, entry, min(now + self.retry_poll, entry.retry_deadline))
+                    self._due.schedule(key, min(now + self.retry_poll, entry.retry_deadline))
                 return
             entry.phase = Phase.SETTLING  # it changed: a resumed download, settle it again
             entry.run_stat = None
         if entry.run_stat != stat:
             entry.run_stat, entry.run_since = stat, now
             self._ready.pop(key, None)
-            self._schedule(key, entry, now + self._quiet(entry))
+            self._due.schedule(key, now + self._quiet(entry))
             return
         quiet_until = entry.run_since + self._quiet(entry)
         if now < quiet_until:
-            self._schedule(key, entry, quiet_until)
+            self._due.schedule(key, quiet_until)
         elif stat.size == 0:
             self._drop(key)  # a placeholder: its next event or scan brings it back
         elif stat.sidecar:
-            self._schedule(key, entry, now + self.settle_seconds)
+            self._due.schedule(key, now + self.settle_seconds)
         elif key not in self._ready:
             self._ready[key] = now
 
@@ -278,7 +211,7 @@ class SettleMachine:
             if entry.origin.tag == tag:
                 entry.origin = origin
                 if entry.phase is Phase.SETTLING:
-                    self._schedule(key, entry, now)
+                    self._due.schedule(key, now)
 
     def done(self, path: Path, stat: FileStat | None, now: float) -> FileStat | None:
         """The caller finished with a HANDED path; `stat` is the file as it is now.
@@ -312,7 +245,7 @@ class SettleMachine:
         entry.phase = Phase.RETRY
         entry.retry_reason = reason
         entry.retry_deadline = now + self.truncated_grace
-        self._schedule(key, entry, min(now + self.retry_poll, entry.retry_deadline))
+        self._due.schedule(key, min(now + self.retry_poll, entry.retry_deadline))
         return True
 
     # -- outputs ---------------------------------------------------------------------------
@@ -320,15 +253,9 @@ class SettleMachine:
     def due(self, now: float) -> list[Path]:
         """Paths to stat now (then feed each result to `observe`)."""
         paths = []
-        while self._due and self._due[0][0] <= now:
-            when, _, key = heapq.heappop(self._due)
+        for key in self._due.pop_due(now):
             entry = self._entries.get(key)
-            if entry is None or entry.queued_at != when:
-                continue  # superseded by a later schedule
-            entry.queued_at = None
-            if entry.next_stat > now:
-                self._push(key, entry)
-            elif entry.phase is not Phase.HANDED:
+            if entry is not None and entry.phase is not Phase.HANDED:
                 paths.append(Path(key))
         return paths
 
@@ -348,13 +275,7 @@ class SettleMachine:
 
     def next_wakeup(self) -> float | None:
         """The earliest time `due` or `expired` will have something (None: nothing scheduled)."""
-        while self._due:
-            when, _, key = self._due[0]
-            entry = self._entries.get(key)
-            if entry is not None and entry.queued_at == when:
-                return when
-            heapq.heappop(self._due)
-        return None
+        return self._due.next_wakeup()
 
     def counts_by_tag(self) -> dict[Any, dict[str, int]]:
         out: dict[Any, dict[str, int]] = {}
@@ -365,22 +286,11 @@ class SettleMachine:
 
     def held(self) -> list[Held]:
         """Every tracked path not handed out, with why it waits: what the watch holds back."""
-        out = []
-        for key, entry in self._entries.items():
-            if entry.phase is Phase.HANDED:
-                continue  # the caller has it: queued or being imported
-            retry = entry.phase is Phase.RETRY
-            stat = entry.handed_stat if retry else entry.run_stat
-            reason = hold_reason(
-                retry_reason=entry.retry_reason if retry else None,
-                ready=key in self._ready,
-                size=None if stat is None else stat.size,
-                sidecar=stat is not None and stat.sidecar,
-                open_writer=entry.writing and entry.origin.closes,
-            )
-            until = entry.retry_deadline if retry else None
-            out.append(Held(Path(key), entry.origin.tag, reason, entry.since, until))
-        return out
+        return [
+            entry.held(Path(key), ready=key in self._ready)
+            for key, entry in self._entries.items()
+            if entry.phase is not Phase.HANDED  # the caller has it: queued or being imported
+        ]
 
     def is_ready(self, path: Path) -> bool:
         return str(path) in self._ready
@@ -397,18 +307,18 @@ class SettleMachine:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _quiet(self, entry: _Entry) -> float:
+    def _quiet(self, entry: TrackedFile) -> float:
         if entry.signalled:
             return self.signal_grace
         if entry.writing and entry.origin.closes:
             return self.open_writer_seconds
         return self.settle_seconds
 
-    def _track(self, path: Path, origin: Origin, now: float) -> _Entry | None:
+    def _track(self, path: Path, origin: Origin, now: float) -> TrackedFile | None:
         if len(self._entries) >= self.capacity:
             self.overflowed = True
             return None
-        entry = _Entry(origin=origin, since=now, run_since=now)
+        entry = TrackedFile(origin=origin, since=now, run_since=now)
         self._entries[str(path)] = entry
         return entry
 
@@ -446,7 +356,7 @@ class SettleMachine:
             entry.writing, entry.signalled = False, True
         return self._touch(str(path), entry, now, signal=signal)
 
-    def _live_entry(self, path: Path, origin: Origin, now: float) -> _Entry | None:
+    def _live_entry(self, path: Path, origin: Origin, now: float) -> TrackedFile | None:
         """The entry an event for `path` moves on, tracked if new.
 
         None when refused for capacity, or when the path is HANDED: then it is
@@ -458,7 +368,7 @@ class SettleMachine:
             return None
         return entry
 
-    def _touch(self, key: str, entry: _Entry, now: float, *, signal: bool) -> float:
+    def _touch(self, key: str, entry: TrackedFile, now: float, *, signal: bool) -> float:
         """An event for this path: the run ends; stat at once after a signal, else later."""
         if entry.phase is Phase.RETRY:
             entry.phase = Phase.SETTLING
@@ -466,26 +376,18 @@ class SettleMachine:
         self._ready.pop(key, None)
         # while a writer streams events, the stat keeps moving back: no run can
         # complete before the writes stop, so there is nothing to learn earlier
-        self._schedule(key, entry, now if signal else now + min(self.settle_seconds, 0.25))
-        return entry.next_stat
+        self._due.schedule(key, now if signal else now + min(self.settle_seconds, 0.25))
+        return self._due.when(key)
 
-    def _restart(self, key: str, entry: _Entry, now: float) -> None:
+    def _restart(self, key: str, entry: TrackedFile, now: float) -> None:
         entry.phase = Phase.SETTLING
         entry.writing = entry.signalled = False
         entry.run_stat = None
         entry.handed_stat = None
         entry.changed = False
-        self._schedule(key, entry, now)
-
-    def _schedule(self, key: str, entry: _Entry, when: float) -> None:
-        entry.next_stat = when
-        if entry.queued_at is None or when < entry.queued_at:
-            self._push(key, entry)
-
-    def _push(self, key: str, entry: _Entry) -> None:
-        entry.queued_at = entry.next_stat
-        heapq.heappush(self._due, (entry.next_stat, next(self._seq), key))
+        self._due.schedule(key, now)
 
     def _drop(self, key: str) -> None:
         self._entries.pop(key, None)
         self._ready.pop(key, None)
+        self._due.forget(key)

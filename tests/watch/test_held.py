@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from modeld.watch.events import EventKind, FileStat, Origin
 from modeld.watch.held import Held, hold_reason, on_wall_clock
-from modeld.watch.settle import EventKind, FileStat, Origin, SettleMachine
+from modeld.watch.settle import SettleMachine
 
 ROOT = Path("/drop")
 INOTIFY = Origin(ROOT, closes=True, tag=0)

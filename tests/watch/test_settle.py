@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from modeld.watch.settle import EventKind, FileStat, Origin, Phase, SettleMachine
+from modeld.watch.events import EventKind, FileStat, Origin
+from modeld.watch.settle import SettleMachine
+from modeld.watch.tracked import Phase
 
 ROOT = Path("/drop")
 INOTIFY = Origin(ROOT, closes=True, tag="inbox")
