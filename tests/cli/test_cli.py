@@ -88,8 +88,11 @@ def test_non_utf8_names_still_give_valid_json(cli, drop):
     modelfiles.lora(Path(os.fsdecode(name)))
     result = cli.run("import", str(drop), "--json", check=False)
     document = json.loads(result.stdout)  # valid JSON despite the undecodable name
-    assert len(document["failed"]) == 1
-    assert "rename" in document["failed"][0]["reason"]
+    # imported, never refused for its name (the contract), under a readable name
+    assert result.returncode == 0 and document["failed"] == []
+    [model] = document["imported"]
+    assert model["name"] == "bad-\\xff-name"
+    assert Path(model["files"][0]["path"]).name == "bad-_-name.safetensors"
 
 
 def test_verify_reports_a_changed_file(cli, drop):
