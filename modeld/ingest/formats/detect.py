@@ -104,8 +104,8 @@ def sniff_handle(handle: BinaryIO, size: int, name: str) -> SniffResult:
         # picklescan is asked to look inside 7z archives because pickles are
         # shipped in them; modeld cannot, so it cannot vouch for one
         return Dangerous(
-            "a 7z archive: it may hold a pickle, and modeld cannot look inside it to verify "
-            "it (unpack it and drop the files themselves)"
+            "a 7z archive, which cannot be verified: it may hold a pickle, and modeld cannot "
+            "look inside it (unpack it and drop the files themselves)"
         )
     if _starts_a_pickle(handle, size):
         return _pickle_result(read_raw_pickle(handle, size, name))
