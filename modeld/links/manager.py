@@ -25,6 +25,7 @@ from typing import Any
 from modeld.config import Config
 from modeld.library.db import database
 from modeld.links import registry
+from modeld.links.fixing import RELEASED, fix_row, remove_row
 from modeld.links.health import (
     adoptable,
     find_orphans,
@@ -33,13 +34,14 @@ from modeld.links.health import (
     summarize,
 )
 from modeld.links.linkops import SYMLINK
+from modeld.links.linkpass import LinkPass
 from modeld.links.model import LibraryModel, load_models
 from modeld.links.overrides import decide, read_overrides
 from modeld.links.registry import LinkRecord
 from modeld.links.relocate import Finder, rebase_app
 from modeld.links.report import LinkReport
 from modeld.links.sites import AppSite, Library
-from modeld.links.sync import RELEASED, LinkPass, ensure_model, fix_row, remove_row
+from modeld.links.sync import ensure_model
 
 log = logging.getLogger(__name__)
 

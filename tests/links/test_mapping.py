@@ -23,7 +23,6 @@ from modeld.links.mapping import (
 from modeld.links.model import LibraryModel, ModelFile, hub_repo_of
 from modeld.links.overrides import decide, parse_overrides
 from modeld.links.paths import link_text, rebase, relative_within, resolve_text
-from modeld.links.sync import candidates
 from modeld.paths import is_within
 from tests.links.library import COMFY_FOLDERS
 
@@ -333,14 +332,3 @@ def test_choose_method():
         choose_method("symlink", hard_only, True)
     with pytest.raises(LinkUnsupported, match="hardlinks are not supported"):
         choose_method("auto", none, True)
-
-
-def test_suffix_candidates():
-    tag = "0123456789abcdef" * 4
-    assert candidates("a.safetensors", False, tag, "skip") == ["a.safetensors"]
-    assert candidates("a.safetensors", False, tag, "suffix")[:3] == [
-        "a.safetensors",
-        "a-01234567.safetensors",
-        "a-0123456789abcdef.safetensors",
-    ]
-    assert candidates("My.Model", True, tag, "suffix")[1] == "My.Model-01234567"
