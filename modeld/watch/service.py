@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,8 +36,8 @@ from typing import Any
 from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
-from modeld.paths import is_within
 from modeld.watch.events import EventKind, Origin
+from modeld.watch.exclusions import exclusions_under, under_any
 from modeld.watch.held import WaitingFile, on_wall_clock
 from modeld.watch.observer import (
     EVENT_KINDS,
@@ -48,30 +47,20 @@ from modeld.watch.observer import (
     WatchHandle,
     default_observer_factory,
 )
+from modeld.watch.overflow import OverflowListener
 from modeld.watch.scan import ScanStats, probe, scan_tree
+from modeld.watch.scans import ScanRequests
 from modeld.watch.settle import SettleMachine
-from modeld.watch.tracked import Phase
+from modeld.watch.tracked import Phase, Ready
+from modeld.watch.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
 OnReady = Callable[[Path, WatchConfig], "bool | None"]
 OnFailed = Callable[[Path, WatchConfig, str], None]
 
-_OVERFLOW_LOGGER = "watchdog.observers.inotify_c"
 _FEED_BATCH = 256
 _OFFER_BATCH = 64
-
-
-class _OverflowListener(logging.Handler):
-    """watchdog logs an inotify queue overflow but tells no handler (#654): listen to the log."""
-
-    def __init__(self, on_overflow: Callable[[], None]):
-        super().__init__(level=logging.WARNING)
-        self._on_overflow = on_overflow
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("Inotify queue overflowed"):
-            self._on_overflow()
 
 
 class WatchService:
@@ -103,13 +92,15 @@ class WatchService:
         self._retry_offer_seconds = retry_offer_seconds
         self._clock = clock
         self._wall_clock = wall_clock
-        self._machine = SettleMachine(
+        machine = SettleMachine(
             settle_seconds=settle_seconds,
             signal_grace=signal_grace,
             open_writer_seconds=open_writer_seconds,
             truncated_grace=truncated_grace,
             capacity=capacity,
         )
+        origins = [Origin(w.path, closes=False, tag=i) for i, w in enumerate(self._watches)]
+        self._tracker = Tracker(machine, origins, clock)
         handle_options: dict[str, Any] = {"factory": observer_factory, "poll_seconds": poll_seconds}
         if mountinfo is not None:
             handle_options["mountinfo"] = mountinfo
@@ -117,32 +108,25 @@ class WatchService:
             WatchHandle(w, functools.partial(self._on_event, i), **handle_options)
             for i, w in enumerate(self._watches)
         ]
-        self._origins = [Origin(w.path, closes=False, tag=i) for i, w in enumerate(self._watches)]
-        self._excluded_under: list[list[str]] = [[] for _ in self._watches]
-        self._lock = threading.Lock()  # the machine, origins, handled, exclusions
-        self._handled: dict[str, tuple[int, int, int]] = {}  # path -> fingerprint
         self._wake = threading.Event()
         self._next_wake = 0.0
         self._offer_after = 0.0  # after a refusal, offer again at this time (or on done)
         self._scan_lock = threading.Lock()  # one scan at a time
-        self._scan_wanted: set[int] = set()
-        self._scan_event = threading.Event()
-        self._scans_done = 0
-        self._scans_cond = threading.Condition()
         self._stopping = threading.Event()
+        self._scans = ScanRequests(self._scan, len(self._watches), self._stopping)
         self._heartbeat = clock()
         self._threads: list[threading.Thread] = []
-        self._overflow = _OverflowListener(self._on_overflow)
+        self._overflow = OverflowListener(self._on_overflow)
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start every watch that exists (the others are waited for) and the catch-up scan."""
-        logging.getLogger(_OVERFLOW_LOGGER).addHandler(self._overflow)
+        self._overflow.attach()
         for index, handle in enumerate(self._handles):
             if handle.check():
                 self._started(index)
-        for name, target in (("modeld-watch", self._loop), ("modeld-scan", self._scanner)):
+        for name, target in (("modeld-watch", self._loop), ("modeld-scan", self._scans.run)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             self._threads.append(thread)
             thread.start()
@@ -150,25 +134,19 @@ class WatchService:
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping.set()
         self._wake.set()
-        self._scan_event.set()
+        self._scans.wake()
         for handle in self._handles:
             handle.stop()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        logging.getLogger(_OVERFLOW_LOGGER).removeHandler(self._overflow)
+        self._overflow.detach()
 
     # -- the daemon's side -----------------------------------------------------------------
 
     def done(self, path: Path) -> None:
         """The daemon finished with a handed-out path, whatever the outcome."""
-        stat = probe(path)
-        with self._lock:
-            remembered = self._machine.done(path, stat, self._clock())
-            if remembered is not None:
-                self._handled[str(path)] = remembered.fingerprint
-            else:
-                self._handled.pop(str(path), None)
+        self._tracker.done(path, probe(path))
         # a finished job made room in the queues, and a changed file settles again
         self._offer_after = 0.0
         self._wake.set()
@@ -180,8 +158,7 @@ class WatchService:
         is called instead and the file is not offered again until it changes.
         False when the path was not handed out (nothing was parked).
         """
-        with self._lock:
-            parked = self._machine.retry_later(path, reason, self._clock())
+        parked = self._tracker.retry_later(path, reason)
         if not parked:
             log.debug("retry_later for %s, which was not handed out", path)
         self._wake.set()
@@ -196,17 +173,11 @@ class WatchService:
 
     def request_scan(self, index: int | None = None) -> None:
         """Ask the scanner thread for a scan of one watch (or all) and return at once."""
-        with self._scans_cond:
-            if index is None:
-                self._scan_wanted.update(range(len(self._handles)))
-            else:
-                self._scan_wanted.add(index)
-        self._scan_event.set()
+        self._scans.request(index)
 
     def wait_for_scans(self, count: int, timeout: float) -> bool:
         """Wait until `count` scans have completed since start (for tests and start-up)."""
-        with self._scans_cond:
-            return self._scans_cond.wait_for(lambda: self._scans_done >= count, timeout)
+        return self._scans.wait_for(count, timeout)
 
     # -- status ----------------------------------------------------------------------------
 
@@ -223,8 +194,7 @@ class WatchService:
 
     def watching(self) -> list[dict[str, Any]]:
         """Status of each watch: how it is observed and how many files it has in flight."""
-        with self._lock:
-            counts = self._machine.counts_by_tag()
+        counts = self._tracker.counts_by_tag()
         out = []
         for index, handle in enumerate(self._handles):
             phases = counts.get(index, {})
@@ -240,9 +210,7 @@ class WatchService:
 
     def waiting(self) -> list[WaitingFile]:
         """Every file the watches hold back now (settling, parked for a retry), oldest first."""
-        with self._lock:
-            held = self._machine.held()
-            now, wall_now = self._clock(), self._wall_clock()
+        held, now, wall_now = self._tracker.held(self._wall_clock)
         ordered = sorted(held, key=lambda item: item.since)
         return [on_wall_clock(item, now, wall_now) for item in ordered]
 
@@ -256,10 +224,7 @@ class WatchService:
         dest = self._inside(index, handle, event.dest_path) if kind is EventKind.MOVED else None
         if src is None and dest is None:
             return
-        with self._lock:
-            when = self._machine.event(
-                kind, src, self._clock(), origin=self._origins[index], dest=dest
-            )
+        when = self._tracker.event(index, kind, src, dest)
         if when is not None and when < self._next_wake:
             self._wake.set()
 
@@ -268,7 +233,7 @@ class WatchService:
         if not raw:
             return None
         path = handle.to_watch_path(raw)
-        return None if _under_any(str(path), self._excluded_under[index]) else path
+        return None if under_any(str(path), self._tracker.excluded(index)) else path
 
     def _on_overflow(self) -> None:
         log.warning("inotify dropped events; rescanning the watches")
@@ -286,32 +251,15 @@ class WatchService:
             if now >= next_check:
                 self._check_watches()
                 next_check = now + self._check_seconds
-            with self._lock:
-                due = self._machine.due(now)
-            stats = [(path, probe(path)) for path in due]
-            with self._lock:
-                now = self._clock()
-                for path, stat in stats:
-                    self._machine.observe(path, stat, now)
-                expired = self._machine.expired()
-                offer = now >= self._offer_after
-                ready = self._machine.ready(_OFFER_BATCH) if offer else []
-                for item in expired:
-                    self._handled[str(item.path)] = item.stat.fingerprint
-                refill = self._machine.overflowed and len(self._machine) < (
-                    self._machine.capacity // 2
-                )
-                if refill:
-                    self._machine.overflowed = False
-            if refill:
+            stats = [(path, probe(path)) for path in self._tracker.due(now)]
+            found = self._tracker.settle(stats, self._offer_after, _OFFER_BATCH)
+            if found.refill:
                 self.request_scan()
-            for item in expired:
+            for item in found.expired:
                 self._report_failed(item.path, item.tag, item.reason)
-            if ready and not self._offer(ready):
+            if found.ready and not self._offer(found.ready):
                 self._offer_after = self._clock() + self._retry_offer_seconds
-            with self._lock:
-                wakeup = self._machine.next_wakeup()
-                has_ready = self._machine.has_ready()
+            wakeup, has_ready = self._tracker.next_wakeup()
             candidates = [next_check] + ([wakeup] if wakeup is not None else [])
             if has_ready:
                 candidates.append(self._offer_after)
@@ -320,18 +268,12 @@ class WatchService:
             if self._wake.wait(timeout):
                 self._wake.clear()
 
-    def _offer(self, ready: list) -> bool:
+    def _offer(self, ready: list[Ready]) -> bool:
         """Hand ready files to on_ready, oldest first; False when one was refused."""
         for item in ready:
             path, watch = item.path, self._watches[item.tag]
-            with self._lock:
-                known = self._handled.get(str(path)) == item.stat.fingerprint
-                if known:
-                    self._machine.discard(path)
-                    continue
-                if not self._machine.is_ready(path):
-                    continue  # changed or vanished since the list was taken
-                self._machine.hand_out(path)  # before the call: on_ready may call done() at once
+            if not self._tracker.hand_out(item):  # before the call: on_ready may call done()
+                continue
             try:
                 accepted = self._on_ready(path, watch)
             except Exception:  # a bug in the consumer costs this file until it changes
@@ -339,8 +281,7 @@ class WatchService:
                 self.done(path)
                 continue
             if accepted is False:
-                with self._lock:
-                    self._machine.give_back(path, self._clock())
+                self._tracker.give_back(path)
                 return False
         return True
 
@@ -362,45 +303,27 @@ class WatchService:
         """A watch (re)started: new origin and exclusions, then a catch-up scan."""
         handle = self._handles[index]
         origin = Origin(handle.root, closes=handle.closes, tag=index)
-        excluded = _exclusions_under(handle.root, self._exclude)
-        with self._lock:
-            self._origins[index] = origin
-            self._excluded_under[index] = excluded
-            self._machine.rebind(index, origin, self._clock())
+        excluded = exclusions_under(handle.root, self._exclude)
+        self._tracker.restart(index, origin, excluded)
         self.request_scan(index)
 
     # -- scans -----------------------------------------------------------------------------
 
-    def _scanner(self) -> None:
-        while not self._stopping.is_set():
-            self._scan_event.wait()
-            self._scan_event.clear()
-            while not self._stopping.is_set():
-                with self._scans_cond:
-                    if not self._scan_wanted:
-                        break
-                    index = min(self._scan_wanted)
-                    self._scan_wanted.discard(index)
-                self._scan(index)
-
     def _scan(self, index: int) -> None:
         handle = self._handles[index]
         if handle.state != WATCHING:
-            self._scan_finished()
+            self._scans.finished()
             return
         with self._scan_lock:
             try:
                 self._scan_locked(index, handle)
             except Exception:  # a scan that breaks is retried by the next one
                 log.exception("scan of %s failed", handle.root)
-        self._scan_finished()
+        self._scans.finished()
 
     def _scan_locked(self, index: int, handle: WatchHandle) -> None:
         root = handle.root
-        with self._lock:
-            excluded = list(self._excluded_under[index])
-            origin = self._origins[index]
-
+        excluded, origin = self._tracker.scan_setup(index)
         stats = ScanStats(folders=[])
         present: set[str] = set()
         batch: list = []
@@ -408,7 +331,7 @@ class WatchService:
         for path, stat in scan_tree(
             root,
             recursive=handle.config.recursive,
-            skip=lambda folder: _under_any(str(folder), excluded),
+            skip=lambda folder: under_any(str(folder), excluded),
             stats=stats,
         ):
             if self._stopping.is_set():
@@ -419,10 +342,7 @@ class WatchService:
                 self._feed(batch, origin)
                 batch = []
         self._feed(batch, origin)
-        with self._lock:
-            gone = [k for k in self._handled if is_within(k, str(root)) and k not in present]
-            for key in gone:
-                del self._handled[key]
+        self._tracker.forget_missing(root, present)
         log.info(
             "scanned %s: %d file(s) in %d folder(s) in %.2fs",
             root,
@@ -435,13 +355,7 @@ class WatchService:
     def _feed(self, batch: list, origin: Origin) -> None:
         if not batch:
             return
-        with self._lock:
-            now = self._clock()
-            for path, stat in batch:
-                if self._handled.get(str(path)) == stat.fingerprint:
-                    continue
-                self._machine.seen(path, stat, now, origin=origin)
-            wakeup = self._machine.next_wakeup()
+        wakeup = self._tracker.feed(batch, origin)
         if wakeup is not None and wakeup < self._next_wake:
             self._wake.set()
 
@@ -457,26 +371,3 @@ class WatchService:
                 "sudo sysctl fs.inotify.max_user_watches=<higher> (persist it in /etc/sysctl.d/)"
             )
             self._started(index)
-
-    def _scan_finished(self) -> None:
-        with self._scans_cond:
-            self._scans_done += 1
-            self._scans_cond.notify_all()
-
-
-def _exclusions_under(root: Path, exclude: Sequence[Path]) -> list[str]:
-    """The excluded folders that lie inside `root`, spelled under `root` as configured."""
-    real_root = os.path.realpath(root)
-    out = []
-    for folder in exclude:
-        real = os.path.realpath(folder)
-        if is_within(real, real_root):
-            out.append(str(root / os.path.relpath(real, real_root)))
-        text = str(folder)
-        if text != str(root) and is_within(text, str(root)) and text not in out:
-            out.append(text)
-    return out
-
-
-def _under_any(path: str, folders: Sequence[str]) -> bool:
-    return any(is_within(path, folder) for folder in folders)
