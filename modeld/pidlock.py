@@ -13,14 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
-
-class LockHeld(Exception):
-    """Another process holds the lock; `pid` is what it wrote ("?" if nothing yet)."""
-
-    def __init__(self, path: Path, pid: str):
-        super().__init__(f"{path} is held by pid {pid}")
-        self.path = path
-        self.pid = pid
+from modeld.errors import LockHeld  # raised here; importers take it from here too
 
 
 class PidLock:
