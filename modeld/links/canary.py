@@ -14,6 +14,8 @@ import os
 import uuid
 from dataclasses import dataclass
 
+from modeld.links.errors import LinkUnsupported
+
 log = logging.getLogger(__name__)
 
 PAYLOAD = b"modeld link canary\n"
@@ -32,10 +34,6 @@ class LinkMethod:
 
     kind: str  # symlink | hardlink
     relative: bool  # symlinks only: same file system as the library
-
-
-class LinkUnsupported(OSError):
-    """No usable way to link from this folder to the library."""
 
 
 def probe(folder: str, library_dir: str) -> LinkSupport:

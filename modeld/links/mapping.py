@@ -15,14 +15,11 @@ import logging
 import os
 from collections.abc import Collection, Mapping
 
+from modeld.links.errors import FolderError
 from modeld.links.kinds.base import AppKind
 from modeld.links.model import LibraryModel
 
 log = logging.getLogger(__name__)
-
-
-class FolderError(ValueError):
-    """A configured folder that would leave the app's models folder."""
 
 
 def clean_folder(value: str) -> str:

@@ -12,7 +12,8 @@ import os
 import posixpath
 from collections import defaultdict
 
-from modeld.links.canary import LinkMethod, LinkUnsupported
+from modeld.links.canary import LinkMethod
+from modeld.links.errors import LinkUnsupported
 from modeld.links.fixing import RELEASED, UNCHANGED, fix_row, remove_row
 from modeld.links.kinds.base import Placement
 from modeld.links.linkops import HARDLINK
