@@ -13,19 +13,11 @@ import threading
 from collections.abc import Callable
 
 from modeld.hub.clock import Clock, RealClock
+from modeld.hub.errors import CircuitOpen
 
 CLOSED = "closed"
 OPEN = "open"
 HALF_OPEN = "half_open"
-
-
-class CircuitOpen(Exception):
-    """The endpoint is considered down; `retry_in` seconds until a trial call is allowed."""
-
-    def __init__(self, endpoint: str, retry_in: float):
-        super().__init__(f"{endpoint} is unreachable; next try in {retry_in:.0f} s")
-        self.endpoint = endpoint
-        self.retry_in = retry_in
 
 
 class CircuitBreaker:

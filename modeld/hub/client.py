@@ -42,6 +42,7 @@ from modeld import __version__
 from modeld.hub.breaker import CircuitBreaker, CircuitOpen
 from modeld.hub.card import MAX_CARD_BYTES
 from modeld.hub.clock import Clock, RealClock
+from modeld.hub.errors import HttpStatus, HubOffline, HubUnavailable, RepoNotAvailable
 from modeld.hub.ratelimit import RateLimited, RateLimiter
 from modeld.hub.repos import RepoInfo, SearchHit, repo_info_from
 from modeld.hub.retry import (
@@ -75,40 +76,11 @@ class HubPolicy:
     max_candidate_checks: int = 3  # search results checked for our hash
 
 
-class HubOffline(Exception):
-    """HF_HUB_OFFLINE is set: no network call may be made."""
-
-
-class HubUnavailable(Exception):
-    """The Hub cannot be asked right now (down, failing, or rate limiting us)."""
-
-    def __init__(self, message: str, retry_in: float | None = None):
-        super().__init__(message)
-        self.retry_in = retry_in
-
-
-class HttpStatus(Exception):
-    """An error status from a plain-requests fetch, handled like huggingface_hub's."""
-
-    def __init__(self, status: int, headers: Any):
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.headers = headers
-
-
 def _status_of(exc: Exception) -> tuple[int, Any]:
     """(status, headers) of huggingface_hub's HTTP error or of our HttpStatus."""
     if isinstance(exc, HttpStatus):
         return exc.status, exc.headers
     return exc.response.status_code, exc.response.headers  # type: ignore[attr-defined]
-
-
-class RepoNotAvailable(Exception):
-    """The Hub answered, and the answer is no: repo missing, private or gated (a 4xx)."""
-
-    def __init__(self, what: str, status: int):
-        super().__init__(f"{what}: HTTP {status}")
-        self.status = status
 
 
 def _quiet_huggingface_hub() -> None:

@@ -11,9 +11,7 @@ import threading
 import time
 from typing import Protocol
 
-
-class Cancelled(Exception):
-    """A wait was cut short because the owner is stopping."""
+from modeld.hub.errors import Cancelled
 
 
 class Clock(Protocol):

@@ -18,16 +18,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from modeld.hub.clock import Clock, RealClock
+from modeld.hub.errors import RateLimited
 
 LOW_QUOTA_FRACTION = 0.1
-
-
-class RateLimited(Exception):
-    """The next call would have to wait longer than the caller is willing to."""
-
-    def __init__(self, retry_in: float):
-        super().__init__(f"rate limited; next call allowed in {retry_in:.0f} s")
-        self.retry_in = retry_in
 
 
 @dataclass(frozen=True)

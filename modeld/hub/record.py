@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from modeld.hub import due
+from modeld.hub.errors import ModelChanged
 from modeld.hub.lookup import LookupOutcome
 from modeld.hub.lookupstate import LookupState
 from modeld.library.metadata import UPDATE_LOCK, ModelMeta, read_metadata, write_metadata
@@ -23,10 +24,6 @@ from modeld.library.metadata import UPDATE_LOCK, ModelMeta, read_metadata, write
 # Keys this module owns in metadata.json (besides the contract's `hub`).
 SUGGESTIONS_KEY = "hub_suggestions"
 LOOKUP_KEY = "hub_lookup"
-
-
-class ModelChanged(Exception):
-    """The folder holds another model (or other content) than the one looked up."""
 
 
 def record_outcome(
