@@ -23,10 +23,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from modeld.config import parse_config
-from modeld.ingest.hashing import hash_file
 from modeld.ingest.pipeline import Importer
 from modeld.library.db import open_index
 from modeld.library.layout import ensure_library
+from modeld.vocab.hashing import hash_file
 
 TARGETS = {"dual hash": None, "import (same device)": 1.10, "import --copy": 1.25}
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from modeld.ingest.naming import display_name
+from modeld.vocab.naming import display_name
 
 # what the daemon's log file is opened with: never raise on a character
 ENCODING = "utf-8"

@@ -18,8 +18,8 @@ from modeld.hub.lookupstate import LookupState
 from modeld.hub.preview import IMAGE_SUFFIXES, MAX_PREVIEW_BYTES, image_suffix, preview_name
 from modeld.ingest import attach
 from modeld.ingest.journal import Journal
-from modeld.ingest.units import is_weights_name
 from modeld.library.metadata import ModelMeta
+from modeld.vocab.filenames import is_weights_name
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modeld.ingest.formats.companions import read_optional_json
 from modeld.library.layout import METADATA_NAME, OVERRIDES_NAME
 from modeld.library.metadata import FileEntry, ModelMeta
+from modeld.vocab.reads import read_optional_json
 
 log = logging.getLogger(__name__)
 

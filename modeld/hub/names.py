@@ -7,7 +7,7 @@ import re
 from difflib import SequenceMatcher
 from pathlib import PurePosixPath
 
-from modeld.ingest.naming import split_extension
+from modeld.vocab.naming import split_extension
 
 # Repo ids as the Hub validates them: "name" or "namespace/name", 1-96 chars
 # each of [A-Za-z0-9._-], not starting or ending with '-' or '.', no "--" or "..".

@@ -19,12 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from modeld.atomic import fsync_dir
 from modeld.ingest import journal as journal_ops
-from modeld.ingest.hashing import copy_and_hash
-from modeld.ingest.naming import safe_component
 from modeld.ingest.place import same_bytes
-from modeld.ingest.units import candidate_stems, is_weights_name
 from modeld.library import index
 from modeld.library.layout import staging_dir
 from modeld.library.metadata import (
@@ -34,6 +30,10 @@ from modeld.library.metadata import (
     read_metadata,
     write_metadata,
 )
+from modeld.vocab.atomic import fsync_dir
+from modeld.vocab.filenames import candidate_stems, is_weights_name
+from modeld.vocab.hashing import copy_and_hash
+from modeld.vocab.naming import safe_component
 
 
 class NoOwner(Exception):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeld.atomic import atomic_write_json
+from modeld.vocab.atomic import atomic_write_json
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import filecmp
 import os
 from pathlib import Path
 
-from modeld.ingest.hashing import Digests, ProgressFn, hash_file
+from modeld.vocab.hashing import Digests, ProgressFn, hash_file
 
 
 def same_device(source: Path, folder: Path) -> bool:

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from modeld.atomic import atomic_write_json, fsync_dir
-from modeld.ingest.naming import safe_component
 from modeld.ingest.place import same_device
+from modeld.vocab.atomic import atomic_write_json, fsync_dir
+from modeld.vocab.naming import safe_component
 
 RECORD_SUFFIX = ".quarantine.json"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from peewee import fn
 
-from modeld.ingest.naming import display_name
 from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database, from_db, to_db
 from modeld.library.metadata import ModelMeta
+from modeld.vocab.naming import display_name
 
 
 def _rel_folder(root: Path, folder: Path) -> str:

@@ -7,7 +7,7 @@ import os
 import uuid
 from pathlib import Path
 
-from modeld.ingest.naming import collision_key, safe_component, unique_component
+from modeld.vocab.naming import collision_key, safe_component, unique_component
 
 METADATA_NAME = "metadata.json"
 OVERRIDES_NAME = "overrides.json"

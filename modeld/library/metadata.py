@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modeld.atomic import atomic_write_json
-from modeld.ingest.naming import display_name, is_text
 from modeld.library.layout import METADATA_NAME
+from modeld.vocab.atomic import atomic_write_json
+from modeld.vocab.naming import display_name, is_text
 
 SCHEMA = 1
 

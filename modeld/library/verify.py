@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from modeld.ingest.hashing import hash_file
 from modeld.library.db import ModelRecord
+from modeld.vocab.hashing import hash_file
 
 FileProgress = Callable[[str, int, int], None]
 """Called with (file name, bytes done, bytes total)."""

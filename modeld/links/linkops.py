@@ -18,7 +18,7 @@ import stat
 
 from modeld.links.canary import LinkMethod
 from modeld.links.paths import link_text
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 
 SYMLINK = "symlink"
 HARDLINK = "hardlink"

@@ -12,8 +12,8 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from modeld.ingest.units import is_weights_name
 from modeld.library.db import FileRecord, ModelRecord
+from modeld.vocab.filenames import is_weights_name
 
 FOLDER_FORMATS = frozenset({"diffusers"})
 FOLDER_MARKER = "model_index.json"  # the file that makes a folder a diffusers pipeline

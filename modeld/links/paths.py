@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 
 
 def relative_within(path: str, root: str) -> str | None:

@@ -16,7 +16,7 @@ from modeld.links.mapping import folder_for, unnamed_folders, validated_folders
 from modeld.links.model import LibraryModel
 from modeld.links.overrides import parse_app_version
 from modeld.links.paths import join
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modeld.atomic import atomic_write_bytes
+from modeld.vocab.atomic import atomic_write_bytes
 
 RECORD_NAME = "service-install.json"
 RECORD_VERSION = 1

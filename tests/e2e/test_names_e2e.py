@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from modeld.ingest.naming import NAME_MAX, SUFFIX_ROOM, display_name, safe_component
+from modeld.vocab.naming import NAME_MAX, SUFFIX_ROOM, display_name, safe_component
 from tests import modelfiles
 from tests.e2e.conftest import wait_until
 

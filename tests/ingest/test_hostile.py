@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
-from modeld.ingest.units import plan_units
+from modeld.ingest.formats import Dangerous, Refused, Sniffed
+from modeld.ingest.formats.combine import inspect_unit
+from modeld.ingest.planner import plan_units
 from tests import modelfiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,8 +27,9 @@ MEMORY_LIMIT_KB = 200 * 1024
 CHILD = r"""
 import json, os, resource, sys
 from pathlib import Path
-from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
-from modeld.ingest.units import plan_units
+from modeld.ingest.formats import Dangerous, Refused, Sniffed
+from modeld.ingest.formats.combine import inspect_unit
+from modeld.ingest.planner import plan_units
 
 entries = json.loads(sys.stdin.read())
 drop = Path(os.fsdecode(bytes.fromhex(entries["drop"])))

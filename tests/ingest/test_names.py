@@ -15,16 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from modeld.atomic import atomic_write_json
 from modeld.ingest import ledger
-from modeld.ingest.naming import (
-    NAME_MAX,
-    SUFFIX_ROOM,
-    display_name,
-    is_text,
-    safe_component,
-    safe_relative_names,
-)
 from modeld.ingest.pipeline import Importer
 from modeld.ingest.quarantine import list_quarantine, quarantine_file
 from modeld.library import index
@@ -32,6 +23,15 @@ from modeld.library.db import FileRecord, ModelRecord, database
 from modeld.library.deepscan import scan_library
 from modeld.library.metadata import METADATA_NAME, read_metadata
 from modeld.logformat import ENCODING, ERRORS, EscapingFormatter
+from modeld.vocab.atomic import atomic_write_json
+from modeld.vocab.naming import (
+    NAME_MAX,
+    SUFFIX_ROOM,
+    display_name,
+    is_text,
+    safe_component,
+    safe_relative_names,
+)
 from tests import modelfiles
 
 LATIN1 = os.fsdecode(b"caf\xe9-\xff\xfe.safetensors")  # not UTF-8

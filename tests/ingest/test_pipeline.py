@@ -14,7 +14,7 @@ import blake3
 import pytest
 
 from modeld.ingest.pipeline import Failed, Imported, Importer, Waiting
-from modeld.ingest.units import plan_units
+from modeld.ingest.planner import plan_units
 from modeld.library.db import FileRecord, ModelRecord
 from modeld.library.metadata import read_metadata
 from tests import modelfiles

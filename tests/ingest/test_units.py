@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from modeld.ingest.units import ImportUnit, plan_units
+from modeld.ingest.planner import plan_units
+from modeld.ingest.units import ImportUnit
 from tests import modelfiles
 
 

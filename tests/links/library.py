@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from modeld.config import Config
-from modeld.ingest.hashing import hash_file
 from modeld.library.index import upsert_model
 from modeld.library.layout import METADATA_NAME, OVERRIDES_NAME
 from modeld.library.metadata import FileEntry, ModelMeta, write_metadata
+from modeld.vocab.hashing import hash_file
 from tests import modelfiles
 
 

@@ -1,13 +1,15 @@
 """Content sniffing: what a file really is, from its bytes, never its name.
 
-`sniff(path)` returns one of three values:
+`sniff(path)` (from `detect`) returns one of three values (`results`):
 - `Sniffed`: a known format, with the parsed header facts identification needs;
 - `Refused`: not a model file, or a broken one (with `retry=True` when it
   looks truncated, i.e. possibly still being written);
 - `Dangerous`: a pickle whose imports could run code (goes to quarantine).
 
 Nothing is ever executed or unpickled, and every length or count read from
-a file is checked against the file's size and a cap before it is used.
+a file is checked against the file's size and a cap before it is used; a
+parser raises `Malformed` (from `modeld.vocab.reads`) for a broken file.
+A whole import unit's verdict is `combine.inspect_unit`.
 
 `Sniffed.details` carries, depending on the format (all optional):
 - ``tensors``: tuple of ``(name, dtype, shape)``; dtype in the safetensors
@@ -24,58 +26,8 @@ a file is checked against the file's size and a cap before it is used.
 - ``files``: how many weights files were read.
 """
 
-from __future__ import annotations
+from modeld.ingest.formats.detect import sniff_file as sniff
+from modeld.ingest.formats.results import Dangerous, Refused, Sniffed, SniffResult
+from modeld.vocab.reads import Malformed
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from modeld.ingest.units import ImportUnit
-
-
-@dataclass(frozen=True)
-class Sniffed:
-    format: str  # safetensors | gguf | pickle | onnx | diffusers
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Refused:
-    reason: str
-    retry: bool = False  # looks truncated: may still be downloading
-
-
-@dataclass(frozen=True)
-class Dangerous:
-    reason: str
-    imports: tuple[str, ...] = ()
-    # the file that holds the dangerous pickle (in a multi-file unit it need
-    # not be the unit's primary file); None when the unit has one file
-    path: Path | None = None
-
-
-SniffResult = Sniffed | Refused | Dangerous
-
-
-class Malformed(Exception):
-    """Raised by the format parsers; `sniff` turns it into a `Refused`."""
-
-    def __init__(self, reason: str, *, retry: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry = retry
-
-
-def sniff(path: Path) -> SniffResult:
-    from modeld.ingest.formats.detect import sniff_file
-
-    return sniff_file(path)
-
-
-def inspect_unit(unit: ImportUnit) -> SniffResult:
-    """Sniff every weights file of a unit; the unit is as good as its worst file."""
-    from modeld.ingest.formats.combine import inspect
-
-    return inspect(unit)
+__all__ = ["Dangerous", "Malformed", "Refused", "SniffResult", "Sniffed", "sniff"]

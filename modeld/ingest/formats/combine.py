@@ -9,19 +9,19 @@ metadata in the first). Companion JSON that helps identification
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
-from modeld.ingest.formats import Dangerous, Malformed, Refused, Sniffed, SniffResult, sniff
-from modeld.ingest.formats.companions import MAX_INDEX_BYTES, read_json_object, read_optional_json
+from modeld.ingest.formats.folders import inspect_diffusers
+from modeld.ingest.formats.merge import merge_details, sniff_files
+from modeld.ingest.formats.results import Refused, Sniffed, SniffResult
 from modeld.ingest.units import ImportUnit, UnitFile
+from modeld.vocab.reads import MAX_INDEX_BYTES, Malformed, read_json_object, read_optional_json
 
 
-def inspect(unit: ImportUnit) -> SniffResult:
+def inspect_unit(unit: ImportUnit) -> SniffResult:
+    """Sniff every weights file of a unit; the unit is as good as its worst file."""
     if unit.kind == "diffusers":
-        from modeld.ingest.formats.folders import inspect_diffusers
-
         return inspect_diffusers(unit)
     weights = [f for f in unit.files if f.role == "weights"]
     if not weights:
@@ -43,49 +43,6 @@ def inspect(unit: ImportUnit) -> SniffResult:
         if companion is not None:
             details[key] = companion
     return Sniffed(formats[0], details)
-
-
-def sniff_files(
-    files: list[UnitFile], *, name_files: bool
-) -> list[tuple[UnitFile, Sniffed]] | Refused | Dangerous:
-    """Sniff each file; the first refusal or danger wins, naming the file when there are several."""
-    results: list[tuple[UnitFile, Sniffed]] = []
-    for file in files:
-        result = sniff(file.path)
-        if isinstance(result, Dangerous):
-            reason = f"{file.name}: {result.reason}" if name_files else result.reason
-            return Dangerous(reason, result.imports, path=file.path)
-        if isinstance(result, Refused):
-            reason = f"{file.name}: {result.reason}" if name_files else result.reason
-            return Refused(reason, result.retry)
-        results.append((file, result))
-    return results
-
-
-def merge_details(parts: list[Any]) -> dict[str, Any]:
-    """Concatenate tensors and names, sum storages, keep the first metadata/KV found."""
-    merged: dict[str, Any] = {"files": len(parts)}
-    tensors: list[Any] = []
-    names: dict[str, None] = {}
-    storages: Counter[str] = Counter()
-    for details in parts:
-        tensors.extend(details.get("tensors", ()))
-        names.update(dict.fromkeys(details.get("names", ())))
-        storages.update(details.get("storages", {}))
-        for key in ("metadata", "container", "version", "ir_version", "producer_name", "opsets"):
-            if key in details and not merged.get(key):
-                merged[key] = details[key]
-        kv = details.get("kv")
-        # a split GGUF keeps its metadata in the first shard (split.no == 0)
-        if kv is not None and ("kv" not in merged or kv.get("split.no") == 0):
-            merged["kv"] = kv
-    if tensors:
-        merged["tensors"] = tuple(tensors)
-    if names:
-        merged["names"] = tuple(names)
-    if storages:
-        merged["storages"] = dict(storages)
-    return merged
 
 
 def _check_shards(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from typing import BinaryIO
 
-from modeld.ingest.formats import Malformed
+from modeld.vocab.reads import Malformed
 
 WINDOW = 1 << 20
 

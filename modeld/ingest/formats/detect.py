@@ -9,12 +9,9 @@ wrong with the download.
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from modeld.ingest.formats import Dangerous, Malformed, Refused, Sniffed, SniffResult
 from modeld.ingest.formats.gguf import MAGIC as GGUF_MAGIC
 from modeld.ingest.formats.gguf import read_gguf
 from modeld.ingest.formats.onnx import looks_like_onnx, read_onnx
@@ -25,7 +22,9 @@ from modeld.ingest.formats.pickles import (
     read_torch_zip,
     starts_a_pickle,
 )
+from modeld.ingest.formats.results import Dangerous, Refused, Sniffed, SniffResult
 from modeld.ingest.formats.safetensors import looks_like_safetensors, read_safetensors
+from modeld.vocab.reads import TRANSIENT_ERRNOS, Malformed, open_regular
 
 log = logging.getLogger(__name__)
 
@@ -35,50 +34,20 @@ PICKLE_PROBE_BYTES = 1 << 20
 SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
 
 
-def open_regular(path: Path) -> tuple[BinaryIO, int] | Refused:
-    """Open without blocking on FIFOs or devices; refuse anything but a regular file."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        return Refused(f"cannot open: {exc.strerror}", retry=exc.errno in _TRANSIENT)
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        return Refused(f"not a regular file ({file_kind(info.st_mode)})")
-    return os.fdopen(fd, "rb"), info.st_size
-
-
-def file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISLNK(mode):
-        return "a symlink"
-    return "not a regular file"
-
-
-_TRANSIENT = {5, 11, 16, 110, 112, 116}  # EIO EAGAIN EBUSY ETIMEDOUT EHOSTDOWN ESTALE
-
-
 def sniff_file(path: Path) -> SniffResult:
-    opened = open_regular(path)
-    if isinstance(opened, Refused):
-        return opened
-    handle, size = opened
+    try:
+        handle, size = open_regular(path)
+    except Malformed as exc:
+        return Refused(exc.reason, retry=exc.retry)
     with handle:
         try:
             return sniff_handle(handle, size, path.name)
         except Malformed as exc:
             return Refused(exc.reason, retry=exc.retry)
         except OSError as exc:
-            return Refused(f"cannot read: {exc.strerror or exc}", retry=exc.errno in _TRANSIENT)
+            return Refused(
+                f"cannot read: {exc.strerror or exc}", retry=exc.errno in TRANSIENT_ERRNOS
+            )
         except Exception:  # a parser bug must not stop the daemon
             log.exception("unexpected error while sniffing %s", path)
             return Refused("could not parse this file (internal error; see the log)")

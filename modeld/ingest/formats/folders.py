@@ -11,17 +11,16 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from modeld.ingest.formats import Malformed, Refused, Sniffed, SniffResult
-from modeld.ingest.formats.combine import merge_details, sniff_files
-from modeld.ingest.formats.companions import read_json_object, read_optional_json
+from modeld.ingest.formats.merge import merge_details, sniff_files
+from modeld.ingest.formats.results import Refused, Sniffed, SniffResult
 from modeld.ingest.units import ImportUnit
-
-INDEX_NAME = "model_index.json"
+from modeld.vocab.filenames import DIFFUSERS_INDEX
+from modeld.vocab.reads import Malformed, read_json_object, read_optional_json
 
 
 def inspect_diffusers(unit: ImportUnit) -> SniffResult:
     by_name = {f.name: f for f in unit.files}
-    index_file = by_name.get(INDEX_NAME)
+    index_file = by_name.get(DIFFUSERS_INDEX)
     if index_file is None:
         return Refused("diffusers folder without model_index.json")
     try:

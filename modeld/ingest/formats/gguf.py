@@ -26,8 +26,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from modeld.ingest.formats import Malformed
 from modeld.ingest.formats.cursor import Cursor
+from modeld.vocab.reads import Malformed
 
 MAGIC = b"GGUF"
 MAX_TENSORS = 1_000_000

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from modeld.ingest.formats import Malformed
 from modeld.ingest.formats.cursor import Cursor
+from modeld.vocab.reads import Malformed
 
 MAX_FIELDS = 100_000
 MAX_IR_VERSION = 64

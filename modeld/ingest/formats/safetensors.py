@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any, BinaryIO
 
-from modeld.ingest.formats import Malformed
 from modeld.ingest.formats.cursor import Cursor
+from modeld.vocab.reads import Malformed
 
 # the reference loader's own cap (MAX_HEADER_SIZE = 100_000_000)
 MAX_HEADER_BYTES = 100_000_000

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from modeld.ingest.units import is_generic_stem
 from modeld.links.model import LibraryModel
+from modeld.vocab.filenames import is_generic_stem
 
 
 @dataclass(frozen=True)

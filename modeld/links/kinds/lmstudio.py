@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from modeld.ingest.naming import safe_component
 from modeld.links.kinds.base import AppKind, Placement, flat_placements
 from modeld.links.model import LibraryModel
+from modeld.vocab.naming import safe_component
 
 FALLBACK_PUBLISHER = "modeld"
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modeld.ingest.formats import Sniffed, inspect_unit
+from modeld.ingest.formats import Sniffed
+from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import Identity, identify
-from modeld.ingest.units import plan_units
+from modeld.ingest.planner import plan_units
 
 
 def identify_path(path: Path) -> tuple[Sniffed, Identity]:

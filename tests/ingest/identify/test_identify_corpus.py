@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
-from modeld.ingest.formats import Sniffed, inspect_unit
+from modeld.ingest.formats import Sniffed
+from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
-from modeld.ingest.units import plan_units
+from modeld.ingest.planner import plan_units
 from tests import modelfiles
 
 FIELDS = ("format", "model_type", "family", "precision", "quant", "files")

@@ -6,7 +6,7 @@ import json
 
 from identify_support import identify_path
 
-from modeld.ingest.formats import inspect_unit
+from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
 from modeld.ingest.units import ImportUnit, UnitFile
 from tests import modelfiles

@@ -6,9 +6,9 @@ import json
 
 from identify_support import identify_path
 
-from modeld.ingest.formats import inspect_unit
+from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
-from modeld.ingest.units import plan_units
+from modeld.ingest.planner import plan_units
 from tests import modelfiles
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from modeld.ingest.formats import Dangerous, Malformed
 from modeld.ingest.formats.pickles.verdict import details, judge, unverifiable
 from modeld.ingest.formats.pickles.walk import StreamFacts, is_pickle, walk_stream
+from modeld.ingest.formats.results import Dangerous
+from modeld.vocab.reads import Malformed
 
 MAX_PICKLE_BYTES = 64 << 20
 MAX_STREAMS = 16

@@ -23,10 +23,11 @@ import zipfile
 import zlib
 from typing import Any, BinaryIO
 
-from modeld.ingest.formats import Dangerous, Malformed
 from modeld.ingest.formats.pickles.raw import MAX_PICKLE_BYTES, starts_a_pickle
 from modeld.ingest.formats.pickles.verdict import STORAGE_DTYPES, details, judge, unverifiable
 from modeld.ingest.formats.pickles.walk import StreamFacts, walk_stream
+from modeld.ingest.formats.results import Dangerous
+from modeld.vocab.reads import Malformed
 
 MAX_TOTAL_PICKLE_BYTES = 256 << 20
 MAX_PICKLE_MEMBERS = 16

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from modeld.ingest.formats import Dangerous
 from modeld.ingest.formats.pickles.allowlist import is_harmless, normalize
 from modeld.ingest.formats.pickles.walk import UNRESOLVED, StreamFacts
+from modeld.ingest.formats.results import Dangerous
 
 log = logging.getLogger(__name__)
 

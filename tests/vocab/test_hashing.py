@@ -4,7 +4,7 @@ import os
 import blake3
 import pytest
 
-from modeld.ingest.hashing import CHUNK, copy_and_hash, hash_file
+from modeld.vocab.hashing import CHUNK, copy_and_hash, hash_file
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, CHUNK, CHUNK * 3 + 17])

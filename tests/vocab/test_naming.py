@@ -1,6 +1,6 @@
 import pytest
 
-from modeld.ingest.naming import (
+from modeld.vocab.naming import (
     MAX_COMPONENT_CHARS,
     collision_key,
     safe_component,
