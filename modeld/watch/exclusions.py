@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 
 
 def exclusions_under(root: Path, exclude: Sequence[Path]) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 from modeld.watch.events import EventKind, FileStat, Origin
 from modeld.watch.held import Held
 from modeld.watch.settle import SettleMachine
