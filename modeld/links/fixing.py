@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 
-from modeld.ingest.hashing import hash_file
 from modeld.links.canary import LinkUnsupported
 from modeld.links.linkops import (
     CONTRACT_STATUS,
@@ -32,6 +31,7 @@ from modeld.links.linkpass import LinkPass
 from modeld.links.model import LibraryModel
 from modeld.links.registry import LinkRecord
 from modeld.links.sites import AppSite
+from modeld.vocab.hashing import hash_file
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 
-from modeld.ingest.naming import with_suffix_tag
 from modeld.links.canary import LinkMethod
 from modeld.links.kinds.base import Placement
 from modeld.links.linkops import HARDLINK, OK, SYMLINK, create, observe, occupant
@@ -19,6 +18,7 @@ from modeld.links.linkpass import LinkPass
 from modeld.links.model import LibraryModel
 from modeld.links.paths import join
 from modeld.links.sites import AppSite
+from modeld.vocab.naming import with_suffix_tag
 
 log = logging.getLogger(__name__)
 

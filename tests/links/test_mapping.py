@@ -23,7 +23,7 @@ from modeld.links.mapping import (
 from modeld.links.model import LibraryModel, ModelFile, hub_repo_of
 from modeld.links.overrides import decide, parse_overrides
 from modeld.links.paths import link_text, rebase, relative_within, resolve_text
-from modeld.paths import is_within
+from modeld.vocab.paths import is_within
 from tests.links.library import COMFY_FOLDERS
 
 
