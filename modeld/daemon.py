@@ -39,8 +39,9 @@ from modeld.ingest.pipeline import (
     problem_outcome,
     recover,
 )
+from modeld.ingest.planner import plan_units
 from modeld.ingest.quarantine import count_quarantine
-from modeld.ingest.units import ImportUnit, companion_unit, plan_units
+from modeld.ingest.units import ImportUnit, companion_unit
 from modeld.library import db as index_db
 from modeld.library.layout import LibraryOffline, ensure_library, library_available
 from modeld.pidlock import LockHeld, PidLock, acquire

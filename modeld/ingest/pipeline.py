@@ -23,22 +23,21 @@ from typing import Any
 
 import blake3
 
-from modeld.atomic import fsync_dir
 from modeld.config import Config
 from modeld.ingest import attach
 from modeld.ingest import journal as journal_ops
-from modeld.ingest.formats import Dangerous, Refused, Sniffed, inspect_unit
-from modeld.ingest.hashing import Digests, copy_and_hash
+from modeld.ingest.formats import Dangerous, Refused, Sniffed
+from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
-from modeld.ingest.naming import display_name, safe_relative_names
 from modeld.ingest.place import (
     describe_os_error,
     rename_and_hash,
     same_bytes,
     same_device,
 )
+from modeld.ingest.planner import plan_units
 from modeld.ingest.quarantine import quarantine_file
-from modeld.ingest.units import ImportUnit, Problem, plan_units
+from modeld.ingest.units import ImportUnit, Problem
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
@@ -46,7 +45,10 @@ from modeld.library.layout import (
     staging_dir,
 )
 from modeld.library.metadata import FileEntry, ModelMeta, read_metadata, write_metadata
-from modeld.paths import is_within
+from modeld.vocab.atomic import fsync_dir
+from modeld.vocab.hashing import Digests, copy_and_hash
+from modeld.vocab.naming import display_name, safe_relative_names
+from modeld.vocab.paths import is_within
 
 log = logging.getLogger(__name__)
 
