@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modeld.ingest.formats import Sniffed, sniff
 from modeld.library.layout import METADATA_NAME, OVERRIDES_NAME
 from modeld.library.metadata import FileEntry, ModelMeta
 from modeld.vocab.reads import read_optional_json
@@ -36,8 +37,6 @@ def header_details(folder: Path, primary: FileEntry | None) -> Mapping[str, Any]
     """The primary file's parsed header, read again (bounded; never executes anything)."""
     if primary is None:
         return None
-    from modeld.ingest.formats import Sniffed, sniff
-
     try:
         result = sniff(folder / primary.name)
     except Exception:  # a header we cannot read is simply no clue

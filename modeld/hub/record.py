@@ -19,6 +19,7 @@ from modeld.hub import due
 from modeld.hub.errors import ModelChanged
 from modeld.hub.lookup import LookupOutcome
 from modeld.hub.lookupstate import LookupState
+from modeld.library.index import upsert_model
 from modeld.library.metadata import UPDATE_LOCK, ModelMeta, read_metadata, write_metadata
 
 # Keys this module owns in metadata.json (besides the contract's `hub`).
@@ -39,8 +40,6 @@ def record_outcome(
 
     Returns the metadata as written. Raises ModelChanged, OSError or ValueError.
     """
-    from modeld.library.index import upsert_model
-
     with UPDATE_LOCK:  # others (a late preview) may write it too
         meta = read_metadata(folder)
         if meta.id != seen.id or meta.sha256 != seen.sha256:
