@@ -8,21 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_NO_DAEMON = 3
-
+# the exit codes live with CliError; commands import them from here
+from modeld.cli.errors import EXIT_FAILURE as EXIT_FAILURE
+from modeld.cli.errors import EXIT_NO_DAEMON as EXIT_NO_DAEMON
+from modeld.cli.errors import EXIT_OK as EXIT_OK
+from modeld.cli.errors import EXIT_USAGE as EXIT_USAGE
+from modeld.cli.errors import CliError
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
-
-
-class CliError(Exception):
-    """Ends the command with a one-line message on stderr and an exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_FAILURE):
-        super().__init__(message)
-        self.code = code
 
 
 class Context:
