@@ -33,15 +33,12 @@ from typing import Any
 
 from modeld.config import QueueConfig
 from modeld.queues.devices import Device, DeviceResolver
+from modeld.queues.errors import JobCancelled
 
 log = logging.getLogger(__name__)
 
 PRIORITY_USER = 0
 PRIORITY_BACKGROUND = 10
-
-
-class JobCancelled(Exception):
-    """The queues stopped before this job started."""
 
 
 class Job:
