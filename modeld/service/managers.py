@@ -9,13 +9,10 @@ import tempfile
 from pathlib import Path
 
 from modeld.service.base import ServiceManager
+from modeld.service.errors import UnsupportedPlatform
 from modeld.service.launchd import Launchd
 from modeld.service.plan import Host, Runner, ServiceSpec, run_command
 from modeld.service.systemd import Systemd
-
-
-class UnsupportedPlatform(Exception):
-    """No service manager modeld knows how to drive."""
 
 
 def manager_for(host: Host, runner: Runner = run_command) -> ServiceManager:
