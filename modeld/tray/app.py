@@ -35,6 +35,7 @@ from modeld.tray.backend import (
     one_line,
 )
 from modeld.tray.desktop import notification_icon, open_folder
+from modeld.tray.errors import TrayAlreadyRunning
 from modeld.tray.icons import render
 from modeld.tray.notify import NotificationSender
 from modeld.tray.popup import PopupMenu, tk_available
@@ -58,10 +59,6 @@ REFRESH_DEBOUNCE_SECONDS = 0.3
 STATUS_TIMEOUT = 5.0
 ACTION_TIMEOUT = 600.0  # a link check over a big library takes a while
 _CONNECTION_ERRORS = (DaemonNotRunning, DaemonError, ProtocolError, OSError)
-
-
-class TrayAlreadyRunning(Exception):
-    """Another `modeld tray` already shows this daemon (autostart and a service both tried)."""
 
 
 def retry_delay(attempt: int) -> float:

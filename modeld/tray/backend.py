@@ -13,9 +13,7 @@ import os
 import sys
 from typing import Any
 
-
-class TrayUnavailable(Exception):
-    """No display, no tray host or no usable pystray backend; the message is one line."""
+from modeld.tray.errors import TrayUnavailable
 
 
 def check_display() -> None:
