@@ -9,15 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from modeld.control.errors import DaemonError, DaemonNotRunning
 from modeld.control.protocol import MAX_LINE, ProtocolError, decode, encode, request
-
-
-class DaemonNotRunning(Exception):
-    """No daemon answers on the socket."""
-
-
-class DaemonError(Exception):
-    """The daemon answered with an error."""
 
 
 def _connect(socket_path: Path, timeout: float | None) -> socket.socket:
