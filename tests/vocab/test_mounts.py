@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modeld.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
+from modeld.vocab.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
 
 MOUNTINFO = r"""22 27 0:21 / /proc rw,relatime - proc proc rw
 27 1 259:2 / / rw,relatime - ext4 /dev/nvme0n1p2 rw
