@@ -8,7 +8,7 @@ Linux: `st_dev` → `/sys/dev/block/MAJ:MIN` → the whole disk
 mapper and md devices → the disks in their `slaves/`; a loop device → the
 device of its backing file) → `/sys/block/<disk>/queue/rotational`.
 File systems with anonymous device numbers (btrfs, ZFS, NFS...) are looked up
-in the mount table (modeld/mounts.py): a network file system is its own
+in the mount table (modeld/vocab/mounts.py): a network file system is its own
 "network" device (one per export), a `/dev/...` source is resolved as above,
 anything else is "unknown". Elsewhere (macOS) every path is "unknown" unless configured.
 
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from modeld.mounts import (
+from modeld.vocab.mounts import (
     MOUNTINFO,
     Mount,
     find_mount,

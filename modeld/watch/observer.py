@@ -44,7 +44,7 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver
 
 from modeld.config import WatchConfig
-from modeld.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
+from modeld.vocab.mounts import find_mount, is_remote_fstype, parse_mountinfo, read_mountinfo
 from modeld.watch.events import EventKind
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from modeld.config import DEVICE_KINDS
-from modeld.mounts import Mount, parse_mountinfo
 from modeld.queues.devices import (
     HDD,
     NETWORK,
@@ -21,7 +20,8 @@ from modeld.queues.devices import (
     classify_path_device,
     device_for_devnum,
 )
-from tests.test_mounts import MOUNTINFO
+from modeld.vocab.mounts import Mount, parse_mountinfo
+from tests.vocab.test_mounts import MOUNTINFO
 
 
 class FakeSysfs:
