@@ -87,6 +87,7 @@ def _quiet_huggingface_hub() -> None:
     """No telemetry side calls from a daemon (see the module docstring)."""
     if "HF_HUB_DISABLE_TELEMETRY" in os.environ:
         return
+    # lazy: huggingface_hub loads on the first request, not at start-up
     from huggingface_hub import constants
 
     constants.HF_HUB_DISABLE_TELEMETRY = True
@@ -162,6 +163,7 @@ class HubClient:
         limit = self.policy.search_limit
 
         def send(endpoint: str, token: str | None, timeout: float) -> list[SearchHit]:
+            # lazy: huggingface_hub and its HTTP stack load on the first request, not at start-up
             from huggingface_hub.hf_api import ModelInfo
             from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
@@ -190,6 +192,7 @@ class HubClient:
         """A repo's files with their LFS sha256, and its card facts (one request)."""
 
         def send(endpoint: str, token: str | None, timeout: float) -> RepoInfo:
+            # lazy: huggingface_hub and its HTTP stack load on the first request, not at start-up
             from huggingface_hub import HfApi
             from huggingface_hub.errors import HFValidationError
 
@@ -233,6 +236,7 @@ class HubClient:
         """
 
         def send(endpoint: str, token: str | None, timeout: float) -> bytes | None:
+            # lazy: huggingface_hub and its HTTP stack load on the first request, not at start-up
             import requests
             from huggingface_hub.utils import build_hf_headers
 
@@ -255,6 +259,7 @@ class HubClient:
 
     def _call(self, what: str, send: Callable[[str, str | None, float], T]) -> T:
         """One logical call: offline check, breaker, limiter, then `send` with retries."""
+        # lazy: huggingface_hub and its HTTP stack load on the first request, not at start-up
         import httpx2
         import requests
         from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled

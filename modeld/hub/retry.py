@@ -58,6 +58,7 @@ def parse_retry_after(value: str | None, *, now_epoch: float) -> float | None:
 
 def server_quota(headers: Mapping[str, str]) -> ServerQuota | None:
     """The `RateLimit` / `RateLimit-Policy` headers, parsed by huggingface_hub."""
+    # lazy: huggingface_hub loads on the first request, not at start-up
     from huggingface_hub.utils import parse_ratelimit_headers
 
     info = parse_ratelimit_headers(headers)

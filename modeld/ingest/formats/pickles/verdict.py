@@ -51,6 +51,7 @@ def unverifiable(why: str) -> Dangerous:
 
 def picklescan_globals(data: bytes, label: str) -> tuple[set[str], set[str], bool]:
     """(all imports, imports picklescan calls dangerous, scan error) for one stream."""
+    # lazy: picklescan takes ~0.1 s to import and only a pickle needs it
     from picklescan.scanner import SafetyLevel, scan_pickle_bytes
 
     try:
