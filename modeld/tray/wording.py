@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from modeld.sizes import human_size
+
 NAME_MAX = 40
 
 
@@ -59,18 +61,6 @@ def model_summary(model: Mapping[str, Any]) -> str:
     if model.get("size"):
         bits.append(human_size(as_int(model["size"])))
     return ", ".join(bits)
-
-
-def human_size(n: float) -> str:
-    """Decimal units, as file managers show them: 950 B, 8.5 MB, 180 MB, 6.9 GB."""
-    units = ("B", "KB", "MB", "GB", "TB")
-    value, unit = float(n), 0
-    while value >= 1000 and unit < len(units) - 1:
-        value /= 1000
-        unit += 1
-    if unit == 0:
-        return f"{int(value)} B"
-    return f"{value:.1f} {units[unit]}" if value < 10 else f"{value:.0f} {units[unit]}"
 
 
 def rate(bytes_per_second: float) -> str:
