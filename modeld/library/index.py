@@ -13,6 +13,7 @@ from typing import Any
 from peewee import fn
 
 from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database, from_db, to_db
+from modeld.library.errors import AmbiguousModel
 from modeld.library.metadata import ModelMeta
 from modeld.vocab.naming import display_name
 
@@ -153,16 +154,6 @@ def models_with_file_stem(stem: str) -> list[tuple[ModelRecord, str]]:
 
 def get_model(model_id: str) -> ModelRecord | None:
     return ModelRecord.get_or_none(ModelRecord.model_id == model_id)
-
-
-class AmbiguousModel(LookupError):
-    """What the user typed names several models."""
-
-    def __init__(self, text: str, candidates: list[ModelRecord]):
-        self.candidates = candidates
-        listed = ", ".join(f"{r.model_id} ({r.name})" for r in candidates[:5])
-        more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
-        super().__init__(f"{text!r} matches {len(candidates)} models: {listed}{more}")
 
 
 MIN_ID_PREFIX = 4  # shorter prefixes match too much to be meant

@@ -7,6 +7,7 @@ import os
 import uuid
 from pathlib import Path
 
+from modeld.library.errors import LibraryOffline
 from modeld.vocab.naming import collision_key, safe_component, unique_component
 
 METADATA_NAME = "metadata.json"
@@ -23,10 +24,6 @@ def staging_dir(root: Path) -> Path:
 def marker_path(root: Path) -> Path:
     """Its presence tells 'library mounted' from 'library drive gone'."""
     return root / INTERNAL_DIR / MARKER_NAME
-
-
-class LibraryOffline(Exception):
-    """The library was created before but its marker is gone: a drive not mounted."""
 
 
 KNOWN_LIBRARIES = "libraries.json"
