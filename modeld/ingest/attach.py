@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from modeld.ingest import journal as journal_ops
+from modeld.ingest.errors import NoOwner
 from modeld.ingest.place import same_bytes
 from modeld.library import index
 from modeld.library.layout import staging_dir
@@ -34,10 +35,6 @@ from modeld.vocab.atomic import fsync_dir
 from modeld.vocab.filenames import candidate_stems, is_weights_name
 from modeld.vocab.hashing import copy_and_hash
 from modeld.vocab.naming import safe_component
-
-
-class NoOwner(Exception):
-    """No single library model is named like the companion; the message says why."""
 
 
 @dataclass(frozen=True)

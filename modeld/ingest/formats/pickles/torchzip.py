@@ -23,6 +23,7 @@ import zipfile
 import zlib
 from typing import Any, BinaryIO
 
+from modeld.ingest.errors import IngestError
 from modeld.ingest.formats.pickles.raw import MAX_PICKLE_BYTES, starts_a_pickle
 from modeld.ingest.formats.pickles.verdict import STORAGE_DTYPES, details, judge, unverifiable
 from modeld.ingest.formats.pickles.walk import StreamFacts, walk_stream
@@ -40,7 +41,7 @@ PICKLE_EXTENSIONS = (".pkl", ".pickle")
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError)
 
 
-class _Unreadable(Exception):
+class _Unreadable(IngestError):
     """A member zipfile cannot read; says which and why."""
 
 

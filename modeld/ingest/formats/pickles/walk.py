@@ -21,6 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from modeld.ingest.errors import IngestError
+
 MAX_NAMES = 200_000
 MAX_NAME_CHARS = 512
 # A state dict of 100,000 tensors memoizes well under a million values; a
@@ -85,7 +87,7 @@ class StreamFacts:
         return counts
 
 
-class _Malformed(Exception):
+class _Malformed(IngestError):
     """The stream does something the real unpickler would refuse."""
 
 
