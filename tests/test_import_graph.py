@@ -148,9 +148,14 @@ def test_vocab_imports_nothing_else_from_modeld():
         for module, imported in GRAPH.items()
         if part(module) == "vocab"
         for imported in imported
-        if part(imported) not in ("vocab", "")
+        if part(imported) not in ("vocab", "", "errors")
     )
     assert outside == []
+
+
+def test_the_base_error_imports_nothing_from_modeld():
+    # every package's errors (vocab's Malformed too) subclass modeld.errors.ModeldError
+    assert GRAPH["modeld.errors"] == set()
 
 
 def test_library_sits_below_ingest_links_hub_and_watch():

@@ -17,6 +17,8 @@ import stat
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from modeld.errors import ModeldError
+
 MAX_CONFIG_BYTES = 1 << 20
 MAX_INDEX_BYTES = 32 << 20
 # errors that may go away by themselves: worth a retry, not a refusal
@@ -25,7 +27,7 @@ TRANSIENT_ERRNOS = frozenset(
 )
 
 
-class Malformed(Exception):
+class Malformed(ModeldError):
     """A file's bytes are not what the reader needs (or cannot be read at all)."""
 
     def __init__(self, reason: str, *, retry: bool = False):
