@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from modeld.after_import import AfterImport, after_import_steps
 from modeld.cli.context import (
     EXIT_FAILURE,
     CliError,
@@ -21,6 +22,7 @@ from modeld.cli.context import (
     print_json,
 )
 from modeld.cli.progress import ProgressLine
+from modeld.control.events import FINISHED, Event, ImportStarted, Progress, parse_event
 from modeld.control.protocol import ProtocolError
 from modeld.sizes import human_size
 
@@ -134,26 +136,26 @@ class _ProgressFollower(threading.Thread):
 
     def run(self) -> None:
         try:
-            for event in self.events:
-                path = str(event.get("path", ""))
-                if self._ours(path):
+            for message in self.events:
+                event = parse_event(message)
+                path = getattr(event, "path", None)
+                if path is not None and self._ours(path):
                     self._draw(event, path)
         except (OSError, ValueError, ProtocolError):
             pass  # the stream closes when the import's reply is in
 
-    def _draw(self, event: dict[str, Any], path: str) -> None:
+    def _draw(self, event: Event, path: str) -> None:
         with self.changed:
             if self.stopped:
                 return
-            kind = event["event"]
-            if kind == "import_started":
+            if isinstance(event, ImportStarted):
                 self.unfinished.add(path)
-                self.line.start(Path(path).name, event["total"])
-            elif kind == "progress":
-                self.line.update(event["done"], event["total"])
-                if event["done"] == event["total"]:
+                self.line.start(Path(path).name, event.total)
+            elif isinstance(event, Progress):
+                self.line.update(event.done, event.total)
+                if event.done == event.total:
                     self.unfinished.discard(path)
-            elif kind in ("imported", "duplicate", "quarantined", "failed"):
+            elif isinstance(event, FINISHED):
                 self.unfinished.discard(path)
             self.changed.notify_all()
 
@@ -174,24 +176,24 @@ def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_prog
     recover(ctx.config)
     progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
 
-    def on_event(event: dict[str, Any]) -> None:
-        if event["event"] == "import_started":
-            progress.start(Path(event["path"]).name, event["total"])
+    def on_event(event: Event) -> None:
+        if isinstance(event, ImportStarted):
+            progress.start(Path(event.path).name, event.total)
 
-    importer = Importer(ctx.config, on_event=on_event, after_import=_post_import_steps(ctx))
+    importer = Importer(ctx.config, on_event=on_event, after_import=_after_import_steps(ctx))
     report = importer.import_paths(paths, copy=copy, progress=progress.update)
     progress.finish()
     return report.to_json()
 
 
-def _post_import_steps(ctx: Context) -> list:
-    """Link a newly imported model into the configured apps (when any)."""
+def _after_import_steps(ctx: Context) -> list[AfterImport]:
+    """Link a newly imported model into the configured apps (when any); no Hub
+    lookups here: they belong to the daemon, which retries them."""
     if not ctx.config.apps:
         return []
     from modeld.links import LinkManager
 
-    manager = LinkManager(ctx.config)
-    return [lambda meta, details: manager.sync_model(meta.id)]
+    return after_import_steps(LinkManager(ctx.config))
 
 
 def _print_import_report(report: dict[str, Any]) -> None:

@@ -76,7 +76,7 @@ def configure_daemon_logging(log_file: Path, verbose: bool) -> None:
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     from modeld.config import ConfigError
     from modeld.control.server import SocketInUse
-    from modeld.daemon import AlreadyRunning, Daemon
+    from modeld.daemon.app import AlreadyRunning, Daemon
     from modeld.links.kinds import check_kinds
 
     configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)

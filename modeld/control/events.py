@@ -1,72 +1,157 @@
-"""Fan-out of daemon events to subscribers (the tray, `modeld` clients).
+"""The daemon's events: one frozen dataclass per kind, the schema of the event stream.
 
-Subscribers get bounded queues: a slow reader loses old events rather than
-growing the daemon's memory. Progress events are throttled per path.
+In the daemon an event is one of these values; on the socket it is the JSON
+object `to_json` makes, with the bus's `time` in front:
+    {"time": <unix>, "event": "<kind>", ...the fields, in the order declared here}
+A client may turn a line back into its value with `parse_event`.
+
+The kinds of an import's end (imported, attached, duplicate, quarantined,
+failed) are the `status` words of the import outcomes that announce them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
-
-SUBSCRIBER_QUEUE = 1000
-PROGRESS_INTERVAL = 0.25  # at most four progress events a second per file
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 
-class EventBus:
-    def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._subscribers: list[queue.Queue[dict[str, Any]]] = []
-        self._last_progress: dict[str, float] = {}
-        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+@dataclass(frozen=True)
+class Event:
+    kind: ClassVar[str]
 
-    def listen(self, listener: Callable[[dict[str, Any]], None]) -> None:
-        """In-process listeners (status counters) see every event, unthrottled."""
-        self._listeners.append(listener)
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.kind, **{f.name: getattr(self, f.name) for f in fields(self)}}
 
-    def subscribe(self) -> queue.Queue[dict[str, Any]]:
-        subscription: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=SUBSCRIBER_QUEUE)
-        with self._lock:
-            self._subscribers.append(subscription)
-        return subscription
 
-    def unsubscribe(self, subscription: queue.Queue[dict[str, Any]]) -> None:
-        with self._lock:
-            if subscription in self._subscribers:
-                self._subscribers.remove(subscription)
+@dataclass(frozen=True)
+class StateChanged(Event):
+    kind = "state"
+    state: str  # running | paused
 
-    def publish(self, event: dict[str, Any]) -> None:
-        for listener in self._listeners:
-            listener(event)
-        if not self._should_send(event):
-            return
-        event = {"time": time.time(), **event}
-        with self._lock:
-            subscribers = list(self._subscribers)
-        for subscription in subscribers:
-            while True:
-                try:
-                    subscription.put_nowait(event)
-                    break
-                except queue.Full:
-                    with contextlib.suppress(queue.Empty):
-                        subscription.get_nowait()  # drop the oldest
 
-    def _should_send(self, event: dict[str, Any]) -> bool:
-        kind = event.get("event")
-        path = str(event.get("path", ""))
-        if kind != "progress":
-            if kind in ("imported", "failed", "duplicate", "quarantined"):
-                self._last_progress.pop(path, None)
-            return True
-        now = self._clock()
-        finished = event.get("done") == event.get("total")
-        if not finished and now - self._last_progress.get(path, -1e9) < PROGRESS_INTERVAL:
-            return False
-        self._last_progress[path] = now
-        return True
+@dataclass(frozen=True)
+class ImportStarted(Event):
+    kind = "import_started"
+    path: str
+    total: int
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Throttled by the bus to a few a second per path."""
+
+    kind = "progress"
+    path: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Imported(Event):
+    kind = "imported"
+    path: str
+    model: dict[str, Any]  # the contract's model object
+
+
+@dataclass(frozen=True)
+class Attached(Event):
+    """A late companion (a preview) joined model `id`."""
+
+    kind = "attached"
+    path: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Duplicate(Event):
+    kind = "duplicate"
+    path: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Quarantined(Event):
+    kind = "quarantined"
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    kind = "failed"
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Waiting(Event):
+    """A watched file parked until it changes (truncated, an incomplete shard set)."""
+
+    kind = "waiting"
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LinksRepaired(Event):
+    kind = "links_repaired"
+    fixed: int
+    unfixed: int
+
+
+@dataclass(frozen=True)
+class HubState(Event):
+    kind = "hub"
+    state: str  # online | offline
+    next_try: float | None  # seconds until the next attempt while offline
+
+
+@dataclass(frozen=True)
+class HubMatch(Event):
+    """A model confirmed on the Hub by its sha256."""
+
+    kind = "hub_match"
+    id: str
+    repo_id: str
+
+
+@dataclass(frozen=True)
+class LibraryState(Event):
+    kind = "library"
+    state: str  # online | offline
+
+
+# the kinds that end one file's import: progress throttling and followers stop there
+FINISHED = (Imported, Attached, Duplicate, Quarantined, Failed)
+
+KINDS: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        StateChanged,
+        ImportStarted,
+        Progress,
+        Imported,
+        Attached,
+        Duplicate,
+        Quarantined,
+        Failed,
+        Waiting,
+        LinksRepaired,
+        HubState,
+        HubMatch,
+        LibraryState,
+    )
+}
+
+
+def parse_event(message: Mapping[str, Any]) -> Event | None:
+    """The value of one event line; None for a kind this client does not know
+    (a newer daemon) or a line that lacks one of its kind's fields."""
+    cls = KINDS.get(str(message.get("event")))
+    if cls is None:
+        return None
+    try:
+        return cls(**{f.name: message[f.name] for f in fields(cls)})
+    except KeyError:
+        return None

@@ -8,20 +8,7 @@ the `status` reply taken after the subscription began (so no change falls betwee
 the two), and then a stream of event lines, one JSON object each, until the
 client closes:
     {"event": "<kind>", "time": <unix>, ...fields}
-Event kinds and their fields:
-    state            state: running | paused
-    import_started   path, total
-    progress         path, done, total        (throttled to a few a second)
-    imported         model (the contract's model object)
-    attached         path, id     (a late companion, e.g. a preview, joined model `id`)
-    duplicate        path, id
-    quarantined      path, reason
-    failed           path, reason
-    waiting          path, reason (a watched file parked until it changes: truncated, ...)
-    links_repaired   fixed, unfixed
-    hub              state: online | offline, next_try (seconds or null)
-    hub_match        id, repo_id  (a model confirmed on the Hub by its sha256)
-    library          state: online | offline
+Each kind and its fields is one dataclass in modeld/control/events.py.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from modeld.control.events import EventBus
+from modeld.control.bus import EventBus
 from modeld.control.protocol import MAX_LINE, VERSION, ProtocolError, decode, encode
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from modeld.config import Config
+from modeld.control import events
 from modeld.hub import due
 from modeld.hub.cache import HubCache
 from modeld.hub.client import HubClient, HubPolicy, offline_reason
@@ -51,7 +51,7 @@ class HubEnricher:
         self,
         config: Config,
         *,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
+        on_event: Callable[[events.Event], None] | None = None,
         on_confirmed: Callable[[str], None] | None = None,
         policy: HubPolicy | None = None,
         endpoint: str | None = None,
@@ -249,7 +249,7 @@ class HubEnricher:
                     self._on_confirmed(result.id)
                 except Exception:
                     log.exception("hub: on_confirmed failed for %s", result.id)
-            self._emit({"event": "hub_match", "id": result.id, "repo_id": result.hub["repo_id"]})
+            self._emit(events.HubMatch(result.id, result.hub["repo_id"]))
         return result
 
     def _breaker_changed(self, endpoint: str, state: str) -> None:
@@ -261,16 +261,15 @@ class HubEnricher:
         else:
             log.warning("hub: %s unreachable; next try in %.0f s", endpoint, retry_in or 0.0)
         self._emit(
-            {
-                "event": "hub",
-                "state": "online" if online else "offline",
-                "next_try": None if retry_in is None else round(retry_in, 1),
-            }
+            events.HubState(
+                "online" if online else "offline",
+                None if retry_in is None else round(retry_in, 1),
+            )
         )
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: events.Event) -> None:
         if self._on_event:
             try:
-                self._on_event({**event, "time": time.time()})
+                self._on_event(event)
             except Exception:
                 log.exception("hub: event listener failed")

@@ -17,18 +17,29 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import blake3
 
 from modeld.config import Config
+from modeld.control import events
 from modeld.ingest import attach
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.formats import Dangerous, Refused, Sniffed
 from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
+from modeld.ingest.outcomes import (
+    Attached,
+    Duplicate,
+    Failed,
+    Imported,
+    ImportReport,
+    Outcome,
+    Quarantined,
+    Waiting,
+    problem_outcome,
+)
 from modeld.ingest.place import (
     describe_os_error,
     rename_and_hash,
@@ -37,7 +48,7 @@ from modeld.ingest.place import (
 )
 from modeld.ingest.planner import plan_units
 from modeld.ingest.quarantine import quarantine_file
-from modeld.ingest.units import ImportUnit, Problem
+from modeld.ingest.units import ImportUnit
 from modeld.library import index
 from modeld.library.layout import (
     choose_model_folder,
@@ -55,86 +66,8 @@ log = logging.getLogger(__name__)
 ID_LENGTH = 16
 
 
-@dataclass(frozen=True)
-class Imported:
-    path: str
-    model: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Attached:
-    """A lone companion (a late preview) that joined the library model it is named after."""
-
-    path: str
-    model: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    path: str
-    id: str
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Failed:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """Not ready yet (truncated, incomplete shard set): retried later, not an error yet."""
-
-    path: str
-    reason: str
-
-
-Outcome = Imported | Attached | Duplicate | Quarantined | Failed | Waiting
-
 ProgressSink = Callable[[int, int], None]
 """Called with (bytes done, bytes total) for the unit being imported."""
-
-
-@dataclass
-class ImportReport:
-    imported: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: list[dict[str, Any]] = field(default_factory=list)
-    quarantined: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    waiting: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, outcome: Outcome) -> None:
-        match outcome:
-            case Imported(model=model) | Attached(model=model):
-                self.imported.append(model)  # the contract's model objects: the updated model
-            case Duplicate(path=path, id=model_id):
-                self.duplicates.append({"path": path, "id": model_id})
-            case Quarantined(path=path, reason=reason):
-                self.quarantined.append({"path": path, "reason": reason})
-            case Failed(path=path, reason=reason):
-                self.failed.append({"path": path, "reason": reason})
-            case Waiting(path=path, reason=reason):
-                self.waiting.append({"path": path, "reason": reason})
-
-    def to_json(self) -> dict[str, Any]:
-        """The contract's `import --json` document.
-
-        A report answers a one-off import (the CLI, or `import` through the
-        daemon), which has no later retry: what is still waiting has failed
-        for now, with its reason. Watched files never make a report.
-        """
-        return {
-            "imported": self.imported,
-            "duplicates": self.duplicates,
-            "quarantined": self.quarantined,
-            "failed": self.failed + self.waiting,
-        }
 
 
 class ImportCancelled(Exception):
@@ -153,7 +86,7 @@ class Importer:
         self,
         config: Config,
         *,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
+        on_event: Callable[[events.Event], None] | None = None,
         after_import: Iterable[Callable[[ModelMeta, Mapping[str, Any] | None], None]] = (),
     ):
         self.config = config
@@ -213,7 +146,7 @@ class Importer:
             return self._quarantine(unit, inspected, keep_source=copy)
 
         total = sum(_size(f.path) for f in unit.files)
-        self.on_event({"event": "import_started", "path": source, "total": total})
+        self.on_event(events.ImportStarted(source, total))
         staging = staging_dir(self.root) / f"import-{os.getpid()}-{time.monotonic_ns()}"
         entry = self.journal.begin(
             stage="staging",
@@ -377,26 +310,16 @@ class Importer:
 
     def _emit(self, outcome: Outcome) -> Outcome:
         match outcome:
-            case Imported(path=path, model=model):
-                self.on_event({"event": "imported", "path": path, "model": model})
             case Attached(path=path, model=model):
                 log.info("attached %s to %s (%s)", path, model["id"], model["name"])
-                self.on_event({"event": "attached", "path": path, "id": model["id"]})
-            case Duplicate(path=path, id=model_id):
-                self.on_event({"event": "duplicate", "path": path, "id": model_id})
-            case Quarantined(path=path, reason=reason):
-                self.on_event({"event": "quarantined", "path": path, "reason": reason})
             case Failed(path=path, reason=reason):
                 log.warning("not imported: %s: %s", path, reason)
-                self.on_event({"event": "failed", "path": path, "reason": reason})
             case Waiting(path=path, reason=reason):
                 log.info("waiting: %s: %s", path, reason)
+        event = outcome.event()
+        if event is not None:
+            self.on_event(event)
         return outcome
-
-
-def problem_outcome(problem: Problem) -> Outcome:
-    """A unit that could not even be planned: waiting (it may resolve itself) or failed."""
-    return (Waiting if problem.retry else Failed)(str(problem.path), problem.reason)
 
 
 def recover(config: Config) -> list[str]:

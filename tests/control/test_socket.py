@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from modeld.control import events
+from modeld.control.bus import EventBus
 from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
-from modeld.control.events import EventBus
 from modeld.control.protocol import MAX_LINE
 from modeld.control.server import ControlServer, SocketInUse, prepare_socket_path
 
@@ -25,7 +26,7 @@ class Daemon:
     def __init__(self, socket_path: Path):
         self.events = EventBus()
         self.imported = 0
-        self.during_status: list[dict[str, Any]] = []  # events published while status is read
+        self.during_status: list[events.Event] = []  # events published while status is read
         self.server = ControlServer(
             socket_path,
             {"status": self.status, "echo": lambda r: r["text"], "bad": self.bad},
@@ -38,8 +39,8 @@ class Daemon:
             self.publish(self.during_status.pop(0))
         return snapshot
 
-    def publish(self, event: dict[str, Any]) -> None:
-        if event["event"] == "imported":
+    def publish(self, event: events.Event) -> None:
+        if isinstance(event, events.Imported):
             self.imported += 1
         self.events.publish(event)
 
@@ -91,11 +92,11 @@ def test_no_daemon_is_a_clear_error(sock: Path):
 
 
 def test_a_subscription_starts_with_status_then_streams_events(daemon: Daemon, sock: Path):
-    daemon.publish({"event": "imported", "model": {"id": "a"}})
+    daemon.publish(events.Imported("/drop/a", {"id": "a"}))
     with subscribe(sock, timeout=5) as subscription:
         assert subscription.status == {"imported": 1}
-        daemon.publish({"event": "imported", "model": {"id": "b"}})
-        daemon.publish({"event": "quarantined", "path": "/x.pt", "reason": "os.system"})
+        daemon.publish(events.Imported("/drop/b", {"id": "b"}))
+        daemon.publish(events.Quarantined("/x.pt", "os.system"))
         first, second = itertools.islice(subscription.events, 2)
     assert first["event"] == "imported" and first["model"] == {"id": "b"}
     assert second == {"event": "quarantined", "path": "/x.pt", "reason": "os.system",
@@ -105,7 +106,7 @@ def test_a_subscription_starts_with_status_then_streams_events(daemon: Daemon, s
 def test_a_change_while_the_snapshot_is_taken_still_arrives(daemon: Daemon, sock: Path):
     # the import lands after the snapshot counted, but before the reply left:
     # it must come as an event, or the subscriber would never hear of it
-    daemon.during_status.append({"event": "imported", "model": {"id": "late"}})
+    daemon.during_status.append(events.Imported("/drop/late", {"id": "late"}))
     with subscribe(sock, timeout=5) as subscription:
         assert subscription.status == {"imported": 0}
         event = next(subscription.events)

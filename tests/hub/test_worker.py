@@ -258,7 +258,9 @@ def test_a_new_match_runs_the_on_confirmed_hook_before_it_is_announced(
         if event["event"] == "hub_match":
             seen.append(("event", event["id"]))
 
-    enricher = HubEnricher(library, on_event=event, on_confirmed=confirmed, policy=FAST)
+    enricher = HubEnricher(
+        library, on_event=lambda e: event(e.to_json()), on_confirmed=confirmed, policy=FAST
+    )
     results = enricher.lookup_now([model["id"], other["id"]])
     assert [r.state for r in results] == ["confirmed", "not_found"]
     assert seen == [("hook", model["id"]), ("event", model["id"])]
@@ -279,7 +281,9 @@ def test_a_failing_on_confirmed_hook_does_not_stop_the_announcement(
     def broken(model_id: str) -> None:
         raise RuntimeError("links are busy")
 
-    enricher = HubEnricher(library, on_event=events.append, on_confirmed=broken, policy=FAST)
+    enricher = HubEnricher(
+        library, on_event=lambda e: events.append(e.to_json()), on_confirmed=broken, policy=FAST
+    )
     [result] = enricher.lookup_now([model["id"]])
     assert result.state == "confirmed"
     assert [e["id"] for e in events if e["event"] == "hub_match"] == [model["id"]]

@@ -43,8 +43,10 @@ class Setup:
     """An enricher wired to an importer the way the daemon wires them."""
 
     def __init__(self, config: Config, policy: HubPolicy = FAST):
-        self.events: list[dict] = []
-        self.enricher = HubEnricher(config, on_event=self.events.append, policy=policy)
+        self.events: list[dict] = []  # as the socket would carry them
+        self.enricher = HubEnricher(
+            config, on_event=lambda event: self.events.append(event.to_json()), policy=policy
+        )
         self.importer = Importer(
             config, after_import=[lambda meta, details: self.enricher.enqueue(meta.id, details)]
         )

@@ -35,7 +35,7 @@ def test_an_unreachable_display_is_one_line_too(world: World):
 
 def test_the_daemon_and_the_cli_never_import_pystray():
     code = (
-        "import sys, modeld.cli, modeld.daemon, modeld.cli.daemon\n"
+        "import sys, modeld.cli, modeld.daemon.app, modeld.cli.daemon\n"
         "modeld.cli.build_parser()\n"
         "loaded = sorted(m for m in sys.modules if m.startswith(('pystray', 'modeld.tray.app')))\n"
         "print(loaded)\n"
