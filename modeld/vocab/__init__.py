@@ -7,7 +7,7 @@ library's safe names (`naming`), content hashes (`hashing`), path containment
 on: capped reads of files that may be hostile (`reads`), atomic writes
 (`atomic`).
 
-Nothing here imports anything else from modeld, so any part may import it
-without reaching into another part's internals (tests/test_import_graph.py
-checks both).
+Nothing here imports anything else from modeld but `modeld.errors` (the
+base error, itself a leaf), so any part may import it without reaching into
+another part's internals (tests/test_import_graph.py checks both).
 """
