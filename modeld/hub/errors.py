@@ -68,3 +68,7 @@ class CircuitOpen(HubError):
         super().__init__(f"{endpoint} is unreachable; next try in {retry_in:.0f} s")
         self.endpoint = endpoint
         self.retry_in = retry_in
+
+
+class HubDisabled(HubError):
+    """Lookups are switched off (hub.enabled = false, or HF_HUB_OFFLINE)."""

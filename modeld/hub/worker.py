@@ -27,13 +27,10 @@ from modeld.hub.client import HubClient, HubPolicy, offline_reason
 from modeld.hub.clock import Cancelled, Clock, RealClock
 from modeld.hub.clues import header_fields
 from modeld.hub.enrich import EnrichResult, ModelEnricher
+from modeld.hub.errors import HubDisabled
 from modeld.library.db import ModelRecord, database
 
 log = logging.getLogger(__name__)
-
-
-class HubDisabled(Exception):
-    """Lookups are switched off (hub.enabled = false, or HF_HUB_OFFLINE)."""
 
 
 class HubEnricher:
