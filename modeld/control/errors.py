@@ -15,3 +15,7 @@ class DaemonNotRunning(ControlError):
 
 class DaemonError(ControlError):
     """The daemon answered with an error."""
+
+
+class SocketInUse(ControlError):
+    """Another live daemon answers on this socket."""

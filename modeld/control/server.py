@@ -20,16 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from modeld.control.bus import EventBus
+from modeld.control.errors import SocketInUse
 from modeld.control.protocol import MAX_LINE, VERSION, ProtocolError, decode, encode
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Any]
 MAX_CONNECTIONS = 32
-
-
-class SocketInUse(Exception):
-    """Another live daemon answers on this socket."""
 
 
 def prepare_socket_path(path: Path) -> None:
