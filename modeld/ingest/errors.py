@@ -17,3 +17,7 @@ class IngestError(ModeldError):
 
 class NoOwner(IngestError):
     """No single library model is named like the companion; the message says why."""
+
+
+class ImportCancelled(IngestError):
+    """Raised by a progress callback to stop an import; it is rolled back."""

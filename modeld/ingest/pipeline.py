@@ -26,6 +26,7 @@ from modeld.config import Config
 from modeld.control import events
 from modeld.ingest import attach
 from modeld.ingest import journal as journal_ops
+from modeld.ingest.errors import ImportCancelled, IngestError
 from modeld.ingest.formats import Dangerous, Refused, Sniffed
 from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.identify import identify
@@ -70,11 +71,7 @@ ProgressSink = Callable[[int, int], None]
 """Called with (bytes done, bytes total) for the unit being imported."""
 
 
-class ImportCancelled(Exception):
-    """Raised by a progress callback to stop an import; it is rolled back."""
-
-
-class _StageError(Exception):
+class _StageError(IngestError):
     def __init__(self, outcome: Outcome):
         self.outcome = outcome
 
