@@ -25,6 +25,7 @@ from modeld.config import Config
 from modeld.control import events
 from modeld.control.bus import EventBus
 from modeld.control.server import ControlServer
+from modeld.daemon.errors import AlreadyRunning
 from modeld.daemon.intake import Intake, OnFailed, OnReady, RunJob
 from modeld.daemon.jobs import Jobs
 from modeld.daemon.status import StatusBoard, status_document, status_line
@@ -42,10 +43,6 @@ from modeld.watch import WatchService
 log = logging.getLogger(__name__)
 
 SHUTDOWN_BUDGET = 12.0  # seconds; systemd's TimeoutStopSec is 15+
-
-
-class AlreadyRunning(Exception):
-    """Another daemon holds this state dir."""
 
 
 class Daemon:
