@@ -7,7 +7,7 @@ Reply:    {"ok": true, "result": {...}}  or  {"ok": false, "error": "one line"}
 the `status` reply taken after the subscription began (so no change falls between
 the two), and then a stream of event lines, one JSON object each, until the
 client closes:
-    {"event": "<kind>", "time": <unix>, ...fields}
+    {"time": <unix>, "event": "<kind>", ...fields}
 Each kind and its fields is one dataclass in modeld/control/events.py.
 """
 
