@@ -1,3 +1,5 @@
+import ctypes
+import errno
 import hashlib
 import os
 
@@ -5,6 +7,7 @@ import blake3
 import pytest
 
 from modeld.vocab.hashing import CHUNK, copy_and_hash, hash_file
+from modeld.vocab.writeback import LAG, SYNC_FILE_RANGE, WINDOW
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, CHUNK, CHUNK * 3 + 17])
@@ -58,3 +61,39 @@ def test_symlinks_are_not_followed(tmp_path):
     link.symlink_to(real)
     with pytest.raises(OSError):
         hash_file(link)
+
+
+# The fallback runs where libc has no sync_file_range (macOS); forcing it here through
+# copy_and_hash's own parameter tests that path on Linux too, with the same real files.
+WRITEBACK = {"writeback": SYNC_FILE_RANGE, "fallback": None}
+
+
+@pytest.mark.parametrize("path", WRITEBACK, ids=list(WRITEBACK))
+@pytest.mark.parametrize(
+    "size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, WINDOW, WINDOW * (LAG + 2) + CHUNK + 17]
+)
+def test_a_copy_is_byte_identical_with_both_digests(tmp_path, size, path):
+    data = os.urandom(size)
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(data)
+    seen = []
+    digests = copy_and_hash(source, target, seen.append, sync_file_range=WRITEBACK[path])
+    assert target.read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert digests.blake3 == blake3.blake3(data).hexdigest()
+    assert digests.size == size == sum(seen)
+
+
+def test_a_write_error_during_writeback_fails_the_copy_and_leaves_nothing(tmp_path):
+    # A real EIO needs a failing disk; this stand-in answers as the kernel would. The copy
+    # must fail: the wait has consumed the error, so the final fsync would report success.
+    def failing(fd: int, offset: int, nbytes: int, flags: int) -> int:
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(os.urandom(WINDOW + 1))
+    with pytest.raises(OSError) as raised:
+        copy_and_hash(source, target, sync_file_range=failing)
+    assert raised.value.errno == errno.EIO
+    assert not target.exists()
