@@ -85,9 +85,12 @@ def test_a_truncated_file_waits_in_status_and_is_imported_once_complete(daemon_f
     data = half_a_model(home, cut)
     dropped_at = datetime.now(UTC)
 
-    waiting = wait_until(
-        lambda: entry_for(daemon.status()["waiting"], cut), what="the file in status waiting"
-    )
+    def waiting_as_truncated() -> dict | None:
+        # before it is judged truncated it waits as "being checked for completeness"
+        entry = entry_for(daemon.status()["waiting"], cut)
+        return entry if entry and entry["reason"].startswith("truncated: ") else None
+
+    waiting = wait_until(waiting_as_truncated, what="the file waiting as truncated")
     assert waiting["reason"].startswith("truncated: tensors need ")
     since = datetime.fromisoformat(waiting["since"])
     assert abs(since - dropped_at) < timedelta(seconds=30)
