@@ -1,8 +1,10 @@
 """`modeld` command line: parse, dispatch to a command group, map errors to exit codes.
 
 Each command group lives in its own module with a `register(subparsers)`
-function; modules keep their heavy imports inside the handlers so that a
-`modeld search --json` call starts fast.
+function. A run imports only the group of the command it runs (COMMANDS), so
+`modeld search --json` or `modeld status` never pays for the daemon, the
+import pipeline or the Hub; `modeld --help`, or a word that is no command,
+registers every group.
 """
 
 from __future__ import annotations
@@ -18,7 +20,21 @@ from modeld import __version__
 from modeld.cli.context import EXIT_FAILURE, EXIT_USAGE, CliError, Context
 
 # command-group modules under modeld.cli, in help order
-GROUPS = ("core", "daemon", "links", "hub", "tray", "service")
+GROUPS = ("ingest", "core", "daemon", "status", "links", "hub", "tray", "service")
+
+# every top-level command, and the group module that registers it
+COMMANDS = {
+    "import": "ingest",
+    **dict.fromkeys(
+        ("search", "list", "show", "remove", "scan", "verify", "quarantine", "config"), "core"
+    ),
+    "run": "daemon",
+    **dict.fromkeys(("status", "pause", "resume"), "status"),
+    "links": "links",
+    "hub": "hub",
+    "tray": "tray",
+    "service": "service",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,21 +43,48 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"modeld: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="modeld", description="Keep a local AI model collection in order.")
-    parser.add_argument("--version", action="version", version=f"modeld {__version__}")
+def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="config file (default: $MODELD_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+class _NoCommand(Exception):
+    pass
+
+
+class _Peek(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # the full parser reports it, with its usage
+        raise _NoCommand(message)
+
+
+def command_word(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, found the way the full parser will find it
+    (so `--config FILE`, `--config=FILE` and abbreviations are skipped)."""
+    parser = _Peek(add_help=False, exit_on_error=False)
+    _global_options(parser)
+    parser.add_argument("command", nargs="?")
+    try:
+        known, _ = parser.parse_known_args(argv)
+    except (_NoCommand, argparse.ArgumentError):
+        return None
+    return known.command
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for `command` (only its group registered), or for any command."""
+    parser = _Parser(prog="modeld", description="Keep a local AI model collection in order.")
+    parser.add_argument("--version", action="version", version=f"modeld {__version__}")
+    _global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for group in GROUPS:
+    for group in (COMMANDS[command],) if command in COMMANDS else GROUPS:
         importlib.import_module(f"modeld.cli.{group}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(command_word(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,4 +1,4 @@
-"""Library commands: import, search, list, show, remove, scan, verify, quarantine, config."""
+"""Library commands: search, list, show, remove, scan, verify, quarantine, config."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import argparse
 import json
 import shutil
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from modeld.after_import import AfterImport, after_import_steps
 from modeld.cli.context import (
     EXIT_FAILURE,
     CliError,
@@ -22,18 +19,10 @@ from modeld.cli.context import (
     print_json,
 )
 from modeld.cli.progress import ProgressLine
-from modeld.control.events import FINISHED, Event, ImportStarted, Progress, parse_event
-from modeld.control.protocol import ProtocolError
 from modeld.sizes import human_size
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = add_command(
-        subparsers, "import", cmd_import, "import files or folders into the library now"
-    )
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--copy", action="store_true", help="keep the source (default: move)")
-
     p = add_command(subparsers, "search", cmd_search, "full-text search")
     p.add_argument("query", nargs="*", metavar="QUERY")
     p.add_argument("--type", dest="model_type", metavar="T", help="only this model_type")
@@ -62,151 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     config = add_group(subparsers, "config", "where the config is read from / what it says")
     add_command(config, "path", cmd_config_path, "the config file in use")
     add_command(config, "show", cmd_config_show, "the effective config")
-
-
-# -- import -------------------------------------------------------------------
-
-
-def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
-    paths = [Path(p).expanduser().absolute() for p in args.paths]
-    for path in paths:
-        if not path.exists() and not path.is_symlink():
-            raise CliError(f"no such file or folder: {path}")
-    report = _import_via_daemon(ctx, paths, copy=args.copy, show_progress=not args.json)
-    if report is None:
-        report = _import_in_process(ctx, paths, copy=args.copy, show_progress=not args.json)
-    if args.json:
-        print_json(report)
-    else:
-        _print_import_report(report)
-    return EXIT_FAILURE if report["failed"] and not report["imported"] else 0
-
-
-def _import_via_daemon(
-    ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool
-) -> dict | None:
-    """The daemon's report, or None when no daemon runs. Its progress events for
-    these paths draw the same progress line as an in-process import."""
-    from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
-
-    progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
-    try:
-        with subscribe(ctx.config.socket_path, timeout=10) as subscription:
-            if subscription.status.get("state") == "paused":
-                print(
-                    "modeld: the daemon is paused; this import starts after `modeld resume`",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            follower = _ProgressFollower(subscription.events, paths, progress)
-            follower.start()
-            try:
-                report = call(
-                    ctx.config.socket_path,
-                    "import",
-                    timeout=None,
-                    paths=[str(p) for p in paths],
-                    copy=copy,
-                )
-            finally:
-                follower.stop()
-    except DaemonNotRunning:
-        return None
-    except DaemonError as exc:
-        raise CliError(f"the daemon refused the import: {exc}") from exc
-    except (OSError, ProtocolError) as exc:
-        raise CliError(f"lost the daemon during the import: {exc}") from exc
-    return report
-
-
-class _ProgressFollower(threading.Thread):
-    """Draws the daemon's progress events for our paths until stopped."""
-
-    # the reply comes on another connection and may overtake a file's last events
-    CATCH_UP_SECONDS = 2.0
-
-    def __init__(self, events: Iterator[dict[str, Any]], paths: list[Path], line: ProgressLine):
-        super().__init__(name="import-progress", daemon=True)
-        self.events = events
-        self.prefixes = [str(p) for p in paths]
-        self.line = line
-        self.changed = threading.Condition()
-        self.unfinished: set[str] = set()  # started, and their last event not seen yet
-        self.stopped = False
-
-    def run(self) -> None:
-        try:
-            for message in self.events:
-                event = parse_event(message)
-                path = getattr(event, "path", None)
-                if path is not None and self._ours(path):
-                    self._draw(event, path)
-        except (OSError, ValueError, ProtocolError):
-            pass  # the stream closes when the import's reply is in
-
-    def _draw(self, event: Event, path: str) -> None:
-        with self.changed:
-            if self.stopped:
-                return
-            if isinstance(event, ImportStarted):
-                self.unfinished.add(path)
-                self.line.start(Path(path).name, event.total)
-            elif isinstance(event, Progress):
-                self.line.update(event.done, event.total)
-                if event.done == event.total:
-                    self.unfinished.discard(path)
-            elif isinstance(event, FINISHED):
-                self.unfinished.discard(path)
-            self.changed.notify_all()
-
-    def _ours(self, path: str) -> bool:
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.prefixes)
-
-    def stop(self) -> None:
-        with self.changed:
-            self.changed.wait_for(lambda: not self.unfinished, timeout=self.CATCH_UP_SECONDS)
-            self.stopped = True
-            self.line.finish()
-
-
-def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool):
-    from modeld.ingest.pipeline import Importer, recover
-
-    ctx.open_index()
-    recover(ctx.config)
-    progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
-
-    def on_event(event: Event) -> None:
-        if isinstance(event, ImportStarted):
-            progress.start(Path(event.path).name, event.total)
-
-    importer = Importer(ctx.config, on_event=on_event, after_import=_after_import_steps(ctx))
-    report = importer.import_paths(paths, copy=copy, progress=progress.update)
-    progress.finish()
-    return report.to_json()
-
-
-def _after_import_steps(ctx: Context) -> list[AfterImport]:
-    """Link a newly imported model into the configured apps (when any); no Hub
-    lookups here: they belong to the daemon, which retries them."""
-    if not ctx.config.apps:
-        return []
-    from modeld.links import LinkManager
-
-    return after_import_steps(LinkManager(ctx.config))
-
-
-def _print_import_report(report: dict[str, Any]) -> None:
-    for model in report["imported"]:
-        print(f"imported  {model['id']}  {model['model_type']}/{model['family']}  {model['name']}")
-    for item in report["duplicates"]:
-        print(f"duplicate {item['id']}  {item['path']}")
-    for item in report["quarantined"]:
-        print(f"quarantined  {item['path']}: {item['reason']}")
-    for item in report["failed"]:
-        print(f"failed    {item['path']}: {item['reason']}", file=sys.stderr)
-    if not any(report[k] for k in ("imported", "duplicates", "quarantined", "failed")):
-        print("nothing to import")
 
 
 # -- search / list / show -------------------------------------------------------

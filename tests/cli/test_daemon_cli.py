@@ -70,7 +70,7 @@ def test_under_launchd_the_log_goes_to_the_file_only(tmp_path, monkeypatch, rest
 
 
 def test_status_for_humans_counts_and_lists_what_waits_and_what_failed():
-    from modeld.cli.daemon import held_lines
+    from modeld.cli.status import held_lines
 
     waiting = [
         {"path": f"/drop/w{n}.gguf", "reason": "truncated", "since": "2030-01-01T12:00:00+00:00"}
