@@ -15,20 +15,22 @@ Each row is the median wall time of N runs of the `modeld` console script
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# the checkout, not bench/, first on sys.path: bench/copy.py would shadow the stdlib's copy
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[0] = str(REPO)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
 
 from bench.imports import Modeld, build_library, gib_rows, log, tiny_files  # noqa: E402
 
