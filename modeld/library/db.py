@@ -30,7 +30,6 @@ from peewee import (
     SqliteDatabase,
     TextField,
 )
-from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField
 
 database = DatabaseProxy()
 
@@ -109,28 +108,17 @@ class FileRecord(IndexModel):
         table_name = "files"
 
 
-class ModelSearch(FTS5Model):
-    """Full-text index, one row per model, rowid = ModelRecord.pk.
-
-    The trigram tokenizer indexes every 3-character window, so any substring of
-    3+ characters matches: `instruct`, `q4_k_m`, `sdxl` and `stru` all find
-    "Llama-3-8B-Instruct.Q4_K_M.gguf", regardless of the `-_.` separators that
-    split or glue tokens under unicode61 (see bench/search.py for the
-    measured comparison).
-    """
-
-    rowid = RowIDField()
-    name = SearchField()
-    model_type = SearchField()
-    family = SearchField()
-    tags = SearchField()
-    files = SearchField()
-    description = SearchField()
-
-    class Meta:
-        database = database
-        table_name = "model_search"
-        options = {"tokenize": "trigram"}
+# Full-text index, one row per model, rowid = models.pk. Written and queried in
+# plain SQL (index.py, search.py), so peewee's FTS extension is never loaded.
+# The trigram tokenizer indexes every 3-character window, so any substring of
+# 3+ characters matches: `instruct`, `q4_k_m`, `sdxl` and `stru` all find
+# "Llama-3-8B-Instruct.Q4_K_M.gguf", regardless of the `-_.` separators that
+# split or glue tokens under unicode61 (see bench/search.py for the measured
+# comparison). The statement is the one peewee's FTS5Model generated before.
+MODEL_SEARCH_TABLE = (
+    'CREATE VIRTUAL TABLE IF NOT EXISTS "model_search" USING fts5 '
+    '("name", "model_type", "family", "tags", "files", "description", tokenize="trigram")'
+)
 
 
 class StateEntry(IndexModel):
@@ -143,7 +131,7 @@ class StateEntry(IndexModel):
         table_name = "state"
 
 
-_TABLES: list[type[Model]] = [ModelRecord, FileRecord, ModelSearch, StateEntry]
+_TABLES: list[type[Model]] = [ModelRecord, FileRecord, StateEntry]
 
 
 def register_tables(*models: type[Model]) -> None:
@@ -184,6 +172,7 @@ def open_index(path: Path) -> SqliteDatabase:
     db.connect(reuse_if_open=True)
     with db.atomic():
         db.create_tables(_TABLES, safe=True)
+        db.execute_sql(MODEL_SEARCH_TABLE)
         db.execute_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return db
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from modeld.library.db import FileRecord, ModelRecord, ModelSearch, database, from_db, to_db
+from modeld.library.db import FileRecord, ModelRecord, database, from_db, to_db
 from modeld.library.errors import AmbiguousModel
-from modeld.library.metadata import ModelMeta
 from modeld.vocab.naming import display_name
+
+if TYPE_CHECKING:  # an annotation only: search and list need not load metadata.json code
+    from modeld.library.metadata import ModelMeta
 
 
 def _rel_folder(root: Path, folder: Path) -> str:
@@ -112,7 +114,7 @@ def remove_model(model_id: str) -> None:
     with database.atomic():
         record = ModelRecord.get_or_none(ModelRecord.model_id == model_id)
         if record is not None:
-            ModelSearch.delete().where(ModelSearch.rowid == record.pk).execute()
+            database.execute_sql("DELETE FROM model_search WHERE rowid = ?", (record.pk,))
             record.delete_instance()  # files cascade
 
 
