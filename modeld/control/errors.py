@@ -19,3 +19,7 @@ class DaemonError(ControlError):
 
 class SocketInUse(ControlError):
     """Another live daemon answers on this socket."""
+
+
+class ProtocolError(ControlError):
+    """A malformed or oversized message."""

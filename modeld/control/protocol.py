@@ -16,12 +16,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from modeld.control.errors import ProtocolError
+
 VERSION = 1
 MAX_LINE = 1024 * 1024  # requests and replies above this are refused
-
-
-class ProtocolError(Exception):
-    """A malformed or oversized message."""
 
 
 def encode(message: dict[str, Any]) -> bytes:
