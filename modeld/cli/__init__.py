@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from modeld import __version__
 from modeld.cli.context import EXIT_FAILURE, EXIT_USAGE, CliError, Context
+from modeld.errors import ModeldError
 
 # command-group modules under modeld.cli, in help order
 GROUPS = ("ingest", "core", "daemon", "status", "links", "hub", "tray", "service")
@@ -48,7 +49,7 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
-class _NoCommand(Exception):
+class _NoCommand(ModeldError):
     pass
 
 
