@@ -13,7 +13,8 @@ import fcntl
 import os
 from pathlib import Path
 
-from modeld.errors import LockHeld  # raised here; importers take it from here too
+# raised here; importers take it from here too (`as`: an explicit re-export)
+from modeld.errors import LockHeld as LockHeld
 
 
 class PidLock:
