@@ -21,32 +21,25 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
+from modeld.control.client import call, subscribe
+from modeld.control.errors import DaemonError, DaemonNotRunning
 from modeld.control.protocol import ProtocolError
 from modeld.pidlock import LockHeld, acquire
 from modeld.tray import xorg
-from modeld.tray.backend import (
-    TrayUnavailable,
-    backend_name,
-    check_display,
-    import_pystray,
-    one_line,
-)
+from modeld.tray.backend import backend_name, check_display, import_pystray, one_line
 from modeld.tray.desktop import notification_icon, open_folder
-from modeld.tray.errors import TrayAlreadyRunning
+from modeld.tray.errors import TrayAlreadyRunning, TrayUnavailable
 from modeld.tray.icons import render
+from modeld.tray.menu import Action, MenuEntry
+from modeld.tray.notices import Notification, links_check_notification
 from modeld.tray.notify import NotificationSender
 from modeld.tray.popup import PopupMenu, tk_available
-from modeld.tray.state import (
-    Action,
-    IconState,
-    MenuEntry,
-    Notification,
-    TrayModel,
-    links_check_notification,
-)
+from modeld.tray.state import IconState, TrayModel
+
+if TYPE_CHECKING:  # annotations only: the tray process reads its config through the CLI
+    from modeld.config import Config
 
 # what `modeld tray` (modeld.cli.tray) needs: run() and the two ways it ends early
 __all__ = ["TrayAlreadyRunning", "TrayApp", "TrayUnavailable", "retry_delay", "run"]
@@ -63,10 +56,10 @@ _CONNECTION_ERRORS = (DaemonNotRunning, DaemonError, ProtocolError, OSError)
 
 def retry_delay(attempt: int) -> float:
     """Seconds to wait before reconnection attempt `attempt` (0-based): 0.5, 1, 2, 4, then 5."""
-    return min(5.0, 0.5 * 2**attempt)
+    return min(5.0, 0.5 * 2.0**attempt)
 
 
-def run(config, *, tray_wait: float = 15.0) -> int:
+def run(config: Config, *, tray_wait: float = 15.0) -> int:
     """Show the tray icon until the user quits it or SIGTERM/SIGINT; returns the exit code.
 
     Raises TrayUnavailable when there is nothing to show an icon on; waits up
@@ -91,7 +84,7 @@ def run(config, *, tray_wait: float = 15.0) -> int:
 class TrayApp:
     def __init__(
         self,
-        config,
+        config: Config,
         pystray: Any,
         *,
         clock: Callable[[], float] = time.time,
@@ -144,7 +137,7 @@ class TrayApp:
         with self.render_lock:  # no update is half-way through when the icon goes
             self.icon.stop()
 
-    def _setup(self, icon) -> None:
+    def _setup(self, icon: Any) -> None:
         if self.popup is not None and not self.popup.start():
             self.popup = None
         icon.visible = True

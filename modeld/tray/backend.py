@@ -40,7 +40,8 @@ def import_pystray() -> Any:
 
 def backend_name(pystray: Any) -> str:
     """The backend pystray chose: "xorg", "appindicator", "gtk", "darwin", "win32"..."""
-    return pystray.Icon.__module__.rsplit(".", 1)[-1].lstrip("_")
+    module: str = pystray.Icon.__module__
+    return module.rsplit(".", 1)[-1].lstrip("_")
 
 
 def one_line(exc: BaseException) -> str:

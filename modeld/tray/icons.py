@@ -18,9 +18,11 @@ from PIL import Image, ImageDraw
 from modeld.tray.state import IconState
 
 SUPERSAMPLE = 4
-OUTLINE = (24, 24, 24, 255)
-WHITE = (255, 255, 255, 255)
-COLOURS = {
+RGB = tuple[int, int, int]
+RGBA = tuple[int, int, int, int]
+OUTLINE: RGBA = (24, 24, 24, 255)
+WHITE: RGBA = (255, 255, 255, 255)
+COLOURS: dict[IconState, RGBA] = {
     IconState.IDLE: (46, 160, 67, 255),  # green
     IconState.IMPORTING: (33, 118, 230, 255),  # blue
     IconState.PAUSED: (230, 170, 20, 255),  # amber
@@ -28,7 +30,7 @@ COLOURS = {
     IconState.DISCONNECTED: (150, 150, 150, 255),  # grey
 }
 # Panels that cannot show transparency (X11 XEmbed trays) get this behind the icon.
-PANEL_BACKGROUND = (48, 48, 48)
+PANEL_BACKGROUND: RGB = (48, 48, 48)
 
 
 @lru_cache(maxsize=64)
@@ -44,7 +46,7 @@ def render(state: IconState, size: int) -> Image.Image:
 
 
 def render_flat(
-    state: IconState, width: int, height: int, background=PANEL_BACKGROUND
+    state: IconState, width: int, height: int, background: RGB = PANEL_BACKGROUND
 ) -> Image.Image:
     """An opaque RGB image of `width`x`height` with the icon centred, square, on `background`.
 
@@ -64,7 +66,7 @@ def _stroke(big: int) -> int:
     return max(SUPERSAMPLE, round(big / 21))
 
 
-def _draw_idle(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
+def _draw_idle(draw: ImageDraw.ImageDraw, big: int, colour: RGBA) -> None:
     line = _stroke(big)
     pad = big * 0.06
     draw.ellipse((pad, pad, big - pad, big - pad), fill=colour, outline=OUTLINE, width=line)
@@ -74,7 +76,7 @@ def _draw_idle(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
     )
 
 
-def _draw_importing(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
+def _draw_importing(draw: ImageDraw.ImageDraw, big: int, colour: RGBA) -> None:
     line = _stroke(big)
     arrow = [
         (0.36, 0.05), (0.64, 0.05), (0.64, 0.45), (0.90, 0.45),
@@ -83,7 +85,7 @@ def _draw_importing(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
     draw.polygon([(x * big, y * big) for x, y in arrow], fill=colour, outline=OUTLINE, width=line)
 
 
-def _draw_paused(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
+def _draw_paused(draw: ImageDraw.ImageDraw, big: int, colour: RGBA) -> None:
     line = _stroke(big)
     radius = big * 0.06
     for left in (0.14, 0.58):
@@ -91,7 +93,7 @@ def _draw_paused(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
         draw.rounded_rectangle(box, radius=radius, fill=colour, outline=OUTLINE, width=line)
 
 
-def _draw_attention(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
+def _draw_attention(draw: ImageDraw.ImageDraw, big: int, colour: RGBA) -> None:
     line = _stroke(big)
     triangle = [(0.50 * big, 0.04 * big), (0.97 * big, 0.92 * big), (0.03 * big, 0.92 * big)]
     draw.polygon(triangle, fill=colour, outline=OUTLINE, width=line)
@@ -103,7 +105,7 @@ def _draw_attention(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
     draw.ellipse((0.5 * big - dot, 0.73 * big - dot, 0.5 * big + dot, 0.73 * big + dot), fill=WHITE)
 
 
-def _draw_disconnected(draw: ImageDraw.ImageDraw, big: int, colour) -> None:
+def _draw_disconnected(draw: ImageDraw.ImageDraw, big: int, colour: RGBA) -> None:
     line = _stroke(big)
     pad = big * 0.08
     ring = big * 0.13

@@ -12,19 +12,23 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: no new import at run time
+    from modeld.config import Config
 
 log = logging.getLogger(__name__)
 
 
-def has_display(
-    environ: dict[str, str] | os._Environ = os.environ, platform: str = sys.platform
-) -> bool:
+def has_display(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> bool:
     if platform in ("darwin", "win32"):
         return True  # a LaunchAgent in the Aqua session, or a desktop
     return bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
-def start_tray(config, environ: Mapping[str, str] = os.environ) -> subprocess.Popen | None:
+def start_tray(
+    config: Config, environ: Mapping[str, str] = os.environ
+) -> subprocess.Popen[bytes] | None:
     """Start `modeld tray` for this config when [tray] enabled and a display exists.
 
     Returns the process (stop it with `stop_tray` on shutdown), or None. A tray
@@ -53,7 +57,7 @@ def start_tray(config, environ: Mapping[str, str] = os.environ) -> subprocess.Po
     return process
 
 
-def stop_tray(process: subprocess.Popen | None, timeout: float = 5.0) -> None:
+def stop_tray(process: subprocess.Popen[bytes] | None, timeout: float = 5.0) -> None:
     if process is None or process.poll() is not None:
         return
     process.terminate()

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from modeld.tray.state import Notification
+from modeld.tray.notices import Notification
 
 log = logging.getLogger(__name__)
 

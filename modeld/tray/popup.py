@@ -8,13 +8,14 @@ Tk from the standard library. Tk is used only from its own thread.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from modeld.tray.state import Action, MenuEntry
+from modeld.tray.menu import Action, MenuEntry
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,12 @@ class PopupMenu:
                     menu=self._build(menu, entry.children),
                     state="normal" if entry.enabled else "disabled",
                 )
+            elif entry.action is None:
+                menu.add_command(label=entry.text, state="disabled")
             else:
-                action = entry.action
                 menu.add_command(
                     label=entry.text,
-                    command=(lambda chosen=action: self._perform(chosen)) if action else None,
-                    state="normal" if entry.enabled and action else "disabled",
+                    command=functools.partial(self._perform, entry.action),
+                    state="normal" if entry.enabled else "disabled",
                 )
         return menu

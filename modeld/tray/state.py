@@ -38,9 +38,6 @@ from modeld.tray.notices import (
     library_notification,
     links_repaired_notification,
 )
-
-# tray/app.py imports this from here; drop the re-export once it imports from tray.notices
-from modeld.tray.notices import links_check_notification as links_check_notification
 from modeld.tray.progress import ActiveImport, progress_lines
 from modeld.tray.wording import as_int, clip, count, duration, error_text
 

@@ -10,7 +10,10 @@ import logging
 import time
 from typing import Any
 
-from modeld.tray.backend import TrayUnavailable, one_line
+from PIL import Image
+
+from modeld.tray.backend import one_line
+from modeld.tray.errors import TrayUnavailable
 from modeld.tray.icons import render_flat
 from modeld.tray.state import IconState
 
@@ -49,7 +52,8 @@ def icon_class(pystray: Any) -> type:
     import Xlib.protocol.event
     import Xlib.X
 
-    class XorgIcon(pystray.Icon):
+    # pystray ships no types: its Icon is Any, and the class mends its internals
+    class XorgIcon(pystray.Icon):  # type: ignore[misc]
         """pystray's X11 backend, mended where it failed under a real tray.
 
         - Changes: pystray hands every change (icon, title, show, stop) to its event loop
@@ -69,6 +73,7 @@ def icon_class(pystray: Any) -> type:
         """
 
         tray_state = IconState.DISCONNECTED
+        _icon_data: Image.Image | None  # pystray's, set in its __init__
 
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
@@ -95,7 +100,8 @@ def icon_class(pystray: Any) -> type:
             self._stop = self._destroy
 
         def _dock(self) -> None:
-            owner = self._painter.get_selection_owner(self._tray_selection)
+            # a Window at run time (python-xlib's stubs say int), as pystray uses it too
+            owner: Any = self._painter.get_selection_owner(self._tray_selection)
             if owner == Xlib.X.NONE:
                 log.warning("no system tray to show the icon in (yet)")
                 return
@@ -125,7 +131,8 @@ def icon_class(pystray: Any) -> type:
                 self._dock()  # the tray went away and maybe came back: dock again
             geometry = self._painted.get_geometry()
             image = render_flat(self.tray_state, geometry.width, geometry.height)
-            self._painted.put_pil_image(self._painter_gc, 0, 0, image)
+            # the stubs want the GC's id; python-xlib takes the GC object, as pystray passes it
+            self._painted.put_pil_image(self._painter_gc, 0, 0, image)  # type: ignore[arg-type]
             self._painter.flush()
             self._icon_valid = True
 
@@ -143,8 +150,9 @@ def icon_class(pystray: Any) -> type:
             if current is not None and getattr(current, "tray_key", None) == key:
                 return
             image = render_flat(self.tray_state, width, height)
-            image.tray_key = key
-            image.tostring = image.tobytes  # what pystray itself sets for python-xlib
+            # attributes on the image: pystray's own way (it sets tostring for python-xlib)
+            image.tray_key = key  # type: ignore[attr-defined]
+            image.tostring = image.tobytes  # type: ignore[attr-defined]
             self._icon_data = image
 
         def _assert_docked(self) -> None:
