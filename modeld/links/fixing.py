@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from modeld.links.canary import LinkUnsupported
+from modeld.links.errors import LinkUnsupported
 from modeld.links.linkops import (
     CONTRACT_STATUS,
     DANGLING,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from modeld.config import AppConfig
 from modeld.library.layout import INTERNAL_DIR, library_available
-from modeld.links.canary import LinkMethod, LinkUnsupported, choose_method, probe
+from modeld.links.canary import LinkMethod, choose_method, probe
+from modeld.links.errors import LinkUnsupported
 from modeld.links.kinds import KINDS, AppKind, get_kind
 from modeld.links.mapping import folder_for, unnamed_folders, validated_folders
 from modeld.links.model import LibraryModel

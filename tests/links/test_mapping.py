@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from modeld.links.canary import LinkSupport, LinkUnsupported, choose_method, probe
+from modeld.links.canary import LinkSupport, choose_method, probe
+from modeld.links.errors import FolderError, LinkUnsupported
 from modeld.links.kinds import KINDS, get_kind
 from modeld.links.kinds.base import Placement
 from modeld.links.mapping import (
-    FolderError,
     clean_folder,
     folder_for,
     unnamed_folders,
