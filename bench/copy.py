@@ -1,6 +1,6 @@
 """The copy path against what the disk costs (issue 13).
 
-    python bench/copy.py [--mib 1024] [--runs 3] [--dir DIR]
+    python bench/copy.py [--mib 1024] [--runs 3] [--dir DIR] [--tree DIR]
 
 On one page-cached safetensors file of --mib MiB in --dir (put it on the
 library's disk), each round times, in this order:
@@ -8,8 +8,9 @@ library's disk), each round times, in this order:
 - `cp FILE X && sync X` (the disk's cost; X removed untimed),
 - copy_and_hash before: the reference below, the function as it was before issue 13,
 - copy_and_hash after: modeld.vocab.hashing's, in this process,
-- `modeld import --copy FILE` through the CLI (`python -m modeld`) on a fresh temp
-  config and library, start to exit.
+- `modeld import --copy FILE` through the CLI (`python -m modeld`, PYTHONPATH=--tree,
+  default this checkout; `git archive HEAD` gives a tree without work in progress)
+  on a fresh temp config and library, start to exit.
 Every timed step starts with nothing dirty (os.sync) and the source cached.
 Each row prints every round, its best, and best / max(best openssl, best cp&&sync);
 the issue's target is the CLI row at <= 1.15x. The machine may be shared: compare
@@ -142,7 +143,7 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def cli_import_copy(work: Path, source: Path, round_number: int) -> Callable[[], None]:
+def cli_import_copy(tree: Path, work: Path, source: Path, round_number: int) -> Callable[[], None]:
     """`modeld import --copy source` on a config of its own (a fresh library each round)."""
     home = work / f"cli{round_number}"
     state = Path(tempfile.mkdtemp(prefix="mdc-", dir="/tmp"))  # short unix socket path
@@ -152,7 +153,7 @@ def cli_import_copy(work: Path, source: Path, round_number: int) -> Callable[[],
         f'[library]\nroot = "{home / "library"}"\n[daemon]\nstate_dir = "{state}"\n'
         "[hub]\nenabled = false\n[tray]\nenabled = false\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_OFFLINE": "1"}
     env.setdefault("XDG_RUNTIME_DIR", str(state))
     argv = [sys.executable, "-m", "modeld", "--config", str(config), "import", "--copy"]
 
@@ -174,7 +175,7 @@ def check_both_copies(work: Path, source: Path) -> None:
         copy.unlink()
 
 
-def measure(work: Path, source: Path, runs: int) -> dict[str, list[float]]:
+def measure(tree: Path, work: Path, source: Path, runs: int) -> dict[str, list[float]]:
     rows: dict[str, list[float]] = {}
     check_both_copies(work, source)
     target = work / "X"
@@ -188,7 +189,7 @@ def measure(work: Path, source: Path, runs: int) -> dict[str, list[float]]:
             ),
             "copy_and_hash before (ref)": lambda: reference_copy_and_hash(source, target),
             "copy_and_hash after": lambda: copy_and_hash(source, target),
-            "modeld import --copy (CLI)": cli_import_copy(work, source, n),
+            "modeld import --copy (CLI)": cli_import_copy(tree, work, source, n),
         }
         for name, action in steps.items():
             settle(source)
@@ -203,13 +204,14 @@ def main() -> None:
     parser.add_argument("--mib", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="on the library's disk")
+    parser.add_argument("--tree", type=Path, default=REPO, help="the modeld the CLI runs")
     args = parser.parse_args()
     if not shutil.which("openssl"):
         sys.exit("openssl is needed as the yardstick")
     work = Path(tempfile.mkdtemp(prefix="modeld-copy-", dir=args.dir))
     try:
         source = model_file(work / "source.safetensors", args.mib << 20)
-        rows = measure(work, source, args.runs)
+        rows = measure(args.tree, work, source, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     yardstick = max(min(rows["openssl dgst -sha256"]), min(rows["cp FILE X && sync X"]))
