@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from modeld.hub.worker import HubDisabled, HubEnricher
+    from modeld.hub.errors import HubDisabled
+    from modeld.hub.worker import HubEnricher
 
 __all__ = ["HubDisabled", "HubEnricher"]
 

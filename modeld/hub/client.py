@@ -39,11 +39,18 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from modeld import __version__
-from modeld.hub.breaker import CircuitBreaker, CircuitOpen
+from modeld.hub.breaker import CircuitBreaker
 from modeld.hub.card import MAX_CARD_BYTES
 from modeld.hub.clock import Clock, RealClock
-from modeld.hub.errors import HttpStatus, HubOffline, HubUnavailable, RepoNotAvailable
-from modeld.hub.ratelimit import RateLimited, RateLimiter
+from modeld.hub.errors import (
+    CircuitOpen,
+    HttpStatus,
+    HubOffline,
+    HubUnavailable,
+    RateLimited,
+    RepoNotAvailable,
+)
+from modeld.hub.ratelimit import RateLimiter
 from modeld.hub.repos import RepoInfo, SearchHit, repo_info_from
 from modeld.hub.retry import (
     RATE_LIMITED,
@@ -250,7 +257,7 @@ class HubClient:
                     return None
                 if response.status_code >= 400:
                     raise HttpStatus(response.status_code, response.headers)
-                body = response.raw.read(max_bytes + 1, decode_content=True)
+                body: bytes = response.raw.read(max_bytes + 1, decode_content=True)
             if len(body) > max_bytes:
                 return None if whole else body[:max_bytes]
             return body

@@ -265,11 +265,10 @@ def _gguf_names(fields: Mapping[str, Any]) -> Iterator[str]:
     name = fields.get("general.name")
     if isinstance(name, str):
         yield name
-    parts = [
-        fields.get(key)
-        for key in ("general.basename", "general.size_label", "general.finetune")
-        if isinstance(fields.get(key), str)
+    values = [
+        fields.get(key) for key in ("general.basename", "general.size_label", "general.finetune")
     ]
+    parts = [value for value in values if isinstance(value, str)]
     if parts and isinstance(fields.get("general.basename"), str):
         yield "-".join(part.strip() for part in parts if part.strip())
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from peewee import CharField, FloatField, IntegerField, TextField
+from peewee import CharField, FloatField, IntegerField, ModelSelect, TextField
 
 from modeld.hub.lookupstate import LookupState
 from modeld.library.db import IndexModel, ModelRecord, register_tables
@@ -61,7 +61,7 @@ def due_count(miss_ttl_seconds: float, now: float | None = None) -> int:
     return _due(miss_ttl_seconds, now).count()
 
 
-def _due(miss_ttl_seconds: float, now: float | None):
+def _due(miss_ttl_seconds: float, now: float | None) -> ModelSelect[ModelRecord]:
     now = time.time() if now is None else now
     settled = HubLookupRecord.select(HubLookupRecord.model_id).where(
         (HubLookupRecord.state == _DONE)
@@ -78,4 +78,5 @@ def _due(miss_ttl_seconds: float, now: float | None):
 def forget_missing_models() -> int:
     """Drop rows of models that are gone from the index."""
     known = ModelRecord.select(ModelRecord.model_id)
-    return HubLookupRecord.delete().where(HubLookupRecord.model_id.not_in(known)).execute()
+    removed: int = HubLookupRecord.delete().where(HubLookupRecord.model_id.not_in(known)).execute()
+    return removed

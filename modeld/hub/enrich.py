@@ -15,10 +15,11 @@ from modeld.hub import extras
 from modeld.hub.cache import HubCache
 from modeld.hub.client import HubClient
 from modeld.hub.clues import collect_clues
+from modeld.hub.errors import ModelChanged
 from modeld.hub.folder import basename, header_details, primary_file, read_sidecars
 from modeld.hub.lookup import LookupOutcome, Suggestion, find_repo
 from modeld.hub.lookupstate import LookupState
-from modeld.hub.record import ModelChanged, record_outcome
+from modeld.hub.record import record_outcome
 from modeld.library.db import ModelRecord
 from modeld.library.layout import METADATA_NAME
 from modeld.library.metadata import ModelMeta, read_metadata

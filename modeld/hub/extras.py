@@ -12,7 +12,8 @@ from pathlib import Path
 
 from modeld.config import Config
 from modeld.hub.card import card_summary
-from modeld.hub.client import HubClient, HubOffline, HubUnavailable, RepoNotAvailable
+from modeld.hub.client import HubClient
+from modeld.hub.errors import HubOffline, HubUnavailable, RepoNotAvailable
 from modeld.hub.lookup import LookupOutcome
 from modeld.hub.lookupstate import LookupState
 from modeld.hub.preview import IMAGE_SUFFIXES, MAX_PREVIEW_BYTES, image_suffix, preview_name
@@ -70,7 +71,7 @@ def fetch_preview(
         log.info("hub: no preview from %s: %s", repo_id, exc)
         return
     suffix = image_suffix(data or b"")
-    if suffix is None:
+    if data is None or suffix is None:
         log.info("hub: %s of %s is not a PNG, JPEG or WebP image", repo_path, repo_id)
         return
     name = preview_name(weights[0].name, suffix)

@@ -19,13 +19,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from modeld.hub import clue as clue_sources
-from modeld.hub.client import (
-    HubClient,
-    HubOffline,
-    HubUnavailable,
-    RepoNotAvailable,
-)
+from modeld.hub.client import HubClient
 from modeld.hub.clue import REPO, SEARCH, Clue
+from modeld.hub.errors import HubOffline, HubUnavailable, RepoNotAvailable
 from modeld.hub.lookupstate import LookupState
 from modeld.hub.names import name_similarity, search_term
 from modeld.hub.preview import pick_preview

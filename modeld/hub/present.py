@@ -35,7 +35,9 @@ def hub_lines(hub: Mapping[str, Any] | None, extra: Mapping[str, Any]) -> list[s
             lines.append(f"    unconfirmed  {item.get('repo_id')}  ({reason})")
         return lines
     lookup = extra.get("hub_lookup")
-    state = lookup.get("state") if isinstance(lookup, Mapping) else None
+    if not isinstance(lookup, Mapping):
+        lookup = {}
+    state = lookup.get("state")
     if state == LookupState.PENDING.recorded:
         attempts = lookup.get("attempts") or 0
         return [f"  {'hub':<11} lookup pending: Hub unreachable ({attempts} attempt(s) so far)"]

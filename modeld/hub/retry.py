@@ -34,7 +34,7 @@ class RetryPolicy:
         The fixed half keeps the growth exponential; the random half keeps
         many clients from retrying in lock-step.
         """
-        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        ceiling = min(self.max_delay, self.base_delay * 2.0 ** max(0, attempt - 1))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 

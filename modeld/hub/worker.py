@@ -24,10 +24,10 @@ from modeld.control import events
 from modeld.hub import due
 from modeld.hub.cache import HubCache
 from modeld.hub.client import HubClient, HubPolicy, offline_reason
-from modeld.hub.clock import Cancelled, Clock, RealClock
+from modeld.hub.clock import Clock, RealClock
 from modeld.hub.clues import header_fields
 from modeld.hub.enrich import EnrichResult, ModelEnricher
-from modeld.hub.errors import HubDisabled
+from modeld.hub.errors import Cancelled, HubDisabled
 from modeld.library.db import ModelRecord, database
 
 log = logging.getLogger(__name__)
@@ -246,6 +246,7 @@ class HubEnricher:
                     self._on_confirmed(result.id)
                 except Exception:
                     log.exception("hub: on_confirmed failed for %s", result.id)
+            assert result.hub is not None  # a confirmed result carries its hub section
             self._emit(events.HubMatch(result.id, result.hub["repo_id"]))
         return result
 
