@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # the exit codes live with CliError; commands import them from here
 from modeld.cli.errors import EXIT_FAILURE as EXIT_FAILURE
@@ -14,6 +14,9 @@ from modeld.cli.errors import EXIT_NO_DAEMON as EXIT_NO_DAEMON
 from modeld.cli.errors import EXIT_OK as EXIT_OK
 from modeld.cli.errors import EXIT_USAGE as EXIT_USAGE
 from modeld.cli.errors import CliError
+
+if TYPE_CHECKING:
+    import sqlite3
 
 Handler = Callable[[argparse.Namespace, "Context"], int]
 
@@ -23,6 +26,7 @@ class Context:
         self.config_path = config_path
         self._config = None
         self._db = None
+        self._reader: sqlite3.Connection | None = None
 
     @property
     def config(self):
@@ -40,18 +44,41 @@ class Context:
         """Open the index database (creating library and index if needed)."""
         if self._db is None:
             from modeld.library.db import open_index
-            from modeld.library.layout import LibraryOffline, ensure_library
 
+            self._ensure_library()
             try:
-                ensure_library(self.config.library_root, self.config.daemon.state_dir)
                 self._db = open_index(self.config.index_path)
-            except LibraryOffline as exc:
-                raise CliError(str(exc)) from exc
             except OSError as exc:
                 raise CliError(
                     f"cannot open the library at {self.config.library_root}: {exc}"
                 ) from exc
         return self._db
+
+    def read_index(self) -> sqlite3.Connection:
+        """The index on a plain sqlite3 connection, to read it without loading
+        the ORM (a new library gets its index through `open_index` first)."""
+        if self._reader is None:
+            # lazy: CLI start-up (only the commands that read the index need sqlite3)
+            import sqlite3
+
+            if self.config.index_path.exists():
+                self._ensure_library()
+            else:
+                self.open_index()
+            uri = f"{self.config.index_path.as_uri()}?mode=rw"  # never create an empty one
+            self._reader = sqlite3.connect(uri, uri=True, timeout=30)
+        return self._reader
+
+    def _ensure_library(self) -> None:
+        """The library is there (created if new), or a one-line error."""
+        from modeld.library.layout import LibraryOffline, ensure_library
+
+        try:
+            ensure_library(self.config.library_root, self.config.daemon.state_dir)
+        except LibraryOffline as exc:
+            raise CliError(str(exc)) from exc
+        except OSError as exc:
+            raise CliError(f"cannot open the library at {self.config.library_root}: {exc}") from exc
 
     def require_model(self, text: str):
         """The model a user named (id, id prefix or exact name), or a one-line error."""
@@ -67,6 +94,9 @@ class Context:
         return record
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._db is not None:
             self._db.close()
             self._db = None

@@ -57,14 +57,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
-    from modeld.library.index import model_objects
-    from modeld.library.search import search
+    # lazy: CLI start-up (search reads on plain sqlite3: no ORM to load)
+    from modeld.library.rows import model_objects
+    from modeld.library.search import search_rows
 
     if args.limit < 0:
         raise CliError("--limit must be zero or more", code=2)
-    ctx.open_index()
-    records = search(" ".join(args.query), model_type=args.model_type, limit=args.limit)
-    models = model_objects(ctx.config.library_root, records)
+    index = ctx.read_index()
+    rows = search_rows(index, " ".join(args.query), model_type=args.model_type, limit=args.limit)
+    models = model_objects(index, ctx.config.library_root, rows)
     if args.json:
         print_json(models)
     else:

@@ -6,16 +6,13 @@ their own tables by subclassing `IndexModel`; `open_index` creates every
 table registered through `register_tables`.
 
 Paths and file names go in through `to_db` (a `FsTextField` does it
-itself): SQLite's driver refuses the lone surrogates that stand for bytes
-that are not UTF-8, so such a name is stored as its exact bytes, a BLOB.
-Every other name stays TEXT, as before, and a BLOB never equals a TEXT, so
-the two forms cannot be confused.
+itself): a name that is not UTF-8 is stored as its exact bytes (see rows.py,
+which also reads the index without the ORM).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -31,23 +28,11 @@ from peewee import (
     TextField,
 )
 
+from modeld.library.rows import from_db, to_db
+
 database = DatabaseProxy()
 
 SCHEMA_VERSION = 1
-
-
-def to_db(name: str) -> str | bytes:
-    """A path or name as SQLite can store it, losslessly (see the module's docstring)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(name)
-    return name
-
-
-def from_db(value: str | bytes) -> str:
-    """What `to_db` stored, as os.fsdecode gives it."""
-    return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 class FsTextField(TextField):

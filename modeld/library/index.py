@@ -14,6 +14,7 @@ from peewee import fn
 
 from modeld.library.db import FileRecord, ModelRecord, database, from_db, to_db
 from modeld.library.errors import AmbiguousModel
+from modeld.library.rows import model_objects as row_objects
 from modeld.vocab.naming import display_name
 
 if TYPE_CHECKING:  # an annotation only: search and list need not load metadata.json code
@@ -193,37 +194,4 @@ def model_object(root: Path, record: ModelRecord) -> dict[str, Any]:
 
 def model_objects(root: Path, records: list[ModelRecord]) -> list[dict[str, Any]]:
     """Model objects for many records, with their files fetched in one query."""
-    files_by_model: dict[int, list[FileRecord]] = {r.pk: [] for r in records}
-    if records:
-        query = FileRecord.select().where(FileRecord.model.in_(list(files_by_model)))
-        for file in query.order_by(FileRecord.rel_path):
-            files_by_model[file.model_id].append(file)
-    return [_model_object(root, r, files_by_model[r.pk]) for r in records]
-
-
-def _model_object(root: Path, record: ModelRecord, files: list[FileRecord]) -> dict[str, Any]:
-    folder = root / record.rel_path
-    return {
-        "id": record.model_id,
-        "name": record.name,
-        "model_type": record.model_type,
-        "family": record.family,
-        "format": record.format,
-        "precision": record.precision,
-        "quant": record.quant,
-        "size": record.size,
-        "path": str(folder),
-        "sha256": record.sha256,
-        "blake3": record.blake3,
-        "files": [
-            {
-                "path": str(folder / f.rel_path),
-                "size": f.size,
-                "sha256": f.sha256,
-                "blake3": f.blake3,
-            }
-            for f in files
-        ],
-        "tags": record.tag_list,
-        "hub": json.loads(record.hub) if record.hub else None,
-    }
+    return row_objects(database.connection(), root, [record.__data__ for record in records])

@@ -1,5 +1,9 @@
 """Full-text search over the index (pure query building + one SQL query).
 
+The query runs on a plain sqlite3 connection (`search_rows`), so `modeld
+search` reads the index without loading peewee; `search` gives ORM records to
+callers that have the index open.
+
 User text never reaches MATCH unquoted: every term becomes an FTS5 string
 (inner quotes doubled), so `"`, `*`, `:`, `NEAR(`, `AND` are just text.
 The trigram tokenizer cannot match terms under 3 characters; those become
@@ -9,8 +13,12 @@ escaped LIKE filters over model names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from modeld.library.db import ModelRecord, database
+if TYPE_CHECKING:
+    import sqlite3
+
+    from modeld.library.db import ModelRecord
 
 FTS_COLUMNS = ("name", "model_type", "family", "tags", "files", "description")
 # bm25 weights, in FTS_COLUMNS order: a hit in the name matters most
@@ -54,7 +62,18 @@ def build_query(text: str) -> Query:
 def search(
     text: str | None, *, model_type: str | None = None, limit: int = 50
 ) -> list[ModelRecord]:
-    """Models matching `text`, best first (bm25); no text lists everything by name.
+    """`search_rows` on the open index, as records."""
+    # lazy: CLI start-up (`modeld search` calls search_rows, without the ORM)
+    from modeld.library.db import ModelRecord, database
+
+    rows = search_rows(database.connection(), text, model_type=model_type, limit=limit)
+    return [ModelRecord(**row) for row in rows]
+
+
+def search_rows(
+    conn: sqlite3.Connection, text: str | None, *, model_type: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """`models` rows matching `text`, best first (bm25); no text lists everything by name.
 
     bm25 costs about half a microsecond per matching row and term (more for
     long terms, which are several trigrams), and a term like `sdxl` can match
@@ -76,7 +95,7 @@ def search(
         where.append("m.model_type = ?")
         params.append(model_type)
     if query.match:
-        ranked = _match_count(query.match) * query.match_terms <= RANK_BUDGET
+        ranked = _match_count(conn, query.match) * query.match_terms <= RANK_BUDGET
         weights = ", ".join(map(str, BM25_WEIGHTS))
         order = f"bm25(model_search, {weights}), m.name" if ranked else "s.rowid DESC"
         source = "model_search s JOIN models m ON m.pk = s.rowid"
@@ -87,11 +106,11 @@ def search(
     filters = f"WHERE {' AND '.join(where)}" if where else ""
     sql = f"SELECT m.* FROM {source} {filters} ORDER BY {order} LIMIT ?"
     params.append(max(0, limit))
-    cursor = database.execute_sql(sql, params)
+    cursor = conn.execute(sql, params)
     columns = [c[0] for c in cursor.description]
-    return [ModelRecord(**dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _match_count(match: str) -> int:
+def _match_count(conn: sqlite3.Connection, match: str) -> int:
     sql = "SELECT count(*) FROM model_search WHERE model_search MATCH ?"
-    return database.execute_sql(sql, (match,)).fetchone()[0]
+    return conn.execute(sql, (match,)).fetchone()[0]
