@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modeld.control.errors import DaemonError, DaemonNotRunning
-from modeld.control.protocol import MAX_LINE, ProtocolError, decode, encode, request
+from modeld.control.errors import DaemonError, DaemonNotRunning, ProtocolError
+from modeld.control.protocol import MAX_LINE, decode, encode, request
 
 
 def _connect(socket_path: Path, timeout: float | None) -> socket.socket:

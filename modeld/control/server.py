@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from modeld.control.bus import EventBus
-from modeld.control.errors import SocketInUse
-from modeld.control.protocol import MAX_LINE, VERSION, ProtocolError, decode, encode
+from modeld.control.errors import ProtocolError, SocketInUse
+from modeld.control.protocol import MAX_LINE, VERSION, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def _peer_uid(conn: socket.socket) -> int | None:
     if not hasattr(socket, "SO_PEERCRED"):
         return None  # macOS: the 0600 socket and 0700 folder are the guard
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    uid: int
     _pid, uid, _gid = struct.unpack("3i", creds)
     return uid
 
