@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modeld.control.client import call, subscribe
-from modeld.control.errors import DaemonError, DaemonNotRunning
-from modeld.control.protocol import ProtocolError
+from modeld.control.errors import DaemonError, DaemonNotRunning, ProtocolError
 from modeld.pidlock import LockHeld, acquire
 from modeld.tray import xorg
 from modeld.tray.backend import backend_name, check_display, import_pystray, one_line
