@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TypedDict
 
 from modeld.service.plan import Host, InstallRecord, Plan, Runner, ServiceSpec, run_command
 
@@ -16,6 +17,15 @@ def first_line(text: str) -> str:
     """The first line of a manager's (possibly multi-line) answer, for a one-line message."""
     lines = text.splitlines()
     return lines[0] if lines else "?"
+
+
+class ManagerStatus(TypedDict):
+    """`status()`: the JSON shape `modeld service status --json` starts from."""
+
+    manager: str
+    available: bool
+    reason: str | None  # why the manager could not be asked
+    services: dict[str, dict[str, str]]  # `query()` of each service
 
 
 class ServiceManager(ABC):
@@ -61,7 +71,7 @@ class ServiceManager(ABC):
     def summarize(self, properties: dict[str, str]) -> str:
         """One line of `service status` from non-empty `query()` properties."""
 
-    def status(self) -> dict:
+    def status(self) -> ManagerStatus:
         reason = self.unavailable()
         if reason is not None:
             return {"manager": self.name, "available": False, "reason": reason, "services": {}}
