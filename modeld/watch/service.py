@@ -36,7 +36,7 @@ from typing import Any
 from watchdog.events import FileSystemEvent
 
 from modeld.config import WatchConfig
-from modeld.watch.events import EventKind, Origin
+from modeld.watch.events import EventKind, FileStat, Origin
 from modeld.watch.exclusions import exclusions_under, under_any
 from modeld.watch.held import WaitingFile, on_wall_clock
 from modeld.watch.observer import (
@@ -326,7 +326,7 @@ class WatchService:
         excluded, origin = self._tracker.scan_setup(index)
         stats = ScanStats(folders=[])
         present: set[str] = set()
-        batch: list = []
+        batch: list[tuple[Path, FileStat]] = []
         started = time.monotonic()
         for path, stat in scan_tree(
             root,
@@ -352,7 +352,7 @@ class WatchService:
         )
         self._check_coverage(index, handle, stats)
 
-    def _feed(self, batch: list, origin: Origin) -> None:
+    def _feed(self, batch: list[tuple[Path, FileStat]], origin: Origin) -> None:
         if not batch:
             return
         wakeup = self._tracker.feed(batch, origin)
