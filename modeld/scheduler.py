@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -48,7 +53,7 @@ def _recorded(name: str, job: Callable[[], object]) -> Callable[[], None]:
 
 
 def build_scheduler(
-    jobs: dict[str, tuple[float, Callable[[], object]]],
+    jobs: Mapping[str, tuple[float, Callable[[], object]]],
     on_error: Callable[[str], None],
     *,
     done_at_start: Collection[str] = (),
@@ -79,7 +84,7 @@ def build_scheduler(
             replace_existing=True,
         )
 
-    def listener(event) -> None:
+    def listener(event: JobEvent) -> None:  # JobExecutionEvent has the exception
         if event.code == EVENT_JOB_ERROR:
             log.error("scheduled job %s failed: %s", event.job_id, event.exception)
             on_error(f"job {event.job_id} failed: {event.exception}")
