@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeld.after_import import after_import_steps
 from modeld.config import Config
@@ -31,7 +31,8 @@ from modeld.daemon.jobs import Jobs
 from modeld.daemon.status import StatusBoard, status_document, status_line
 from modeld.ingest.pipeline import Importer, recover
 from modeld.library import db as index_db
-from modeld.library.layout import LibraryOffline, ensure_library, library_available
+from modeld.library.errors import LibraryOffline
+from modeld.library.layout import ensure_library, library_available
 from modeld.links import LinkManager
 from modeld.pidlock import LockHeld, acquire
 from modeld.queues import DeviceQueues
@@ -39,6 +40,9 @@ from modeld.service.sdnotify import Notifier
 from modeld.signals import StopSignals
 from modeld.tray.launch import start_tray, stop_tray
 from modeld.watch import WatchService
+
+if TYPE_CHECKING:  # the hub is imported only when enabled (it loads the HTTP stack)
+    from modeld.hub import HubEnricher
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +186,7 @@ class Services:
 
     # -- the components built here ------------------------------------------------------
 
-    def _make_hub(self):
+    def _make_hub(self) -> HubEnricher | None:
         if not self.config.hub.enabled:
             return None  # zero network calls, not even a thread (nor httpx imported)
         from modeld.hub import HubEnricher
@@ -207,7 +211,7 @@ class Services:
             exclude=[config.library_root, config.quarantine_dir, config.daemon.state_dir],
         )
 
-    def _start_tray(self) -> subprocess.Popen | None:
+    def _start_tray(self) -> subprocess.Popen[bytes] | None:
         """`modeld run` from a desktop session brings its tray icon along (a subprocess).
 
         Under systemd or launchd the tray has a unit or agent of its own,

@@ -52,7 +52,7 @@ class Jobs:
 
     def scheduler(self, rescan: Callable[[], None], hub: HubEnricher | None) -> BackgroundScheduler:
         config = self._config
-        jobs = {
+        jobs: dict[str, tuple[float, Callable[[], object]]] = {
             "rescan": (config.daemon.rescan_minutes * 60, rescan),
             "wal-checkpoint": (3600.0, self.checkpoint),
             "verify": (config.daemon.verify_hours * 3600, self.verify_some),

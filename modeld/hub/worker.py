@@ -49,7 +49,7 @@ class HubEnricher:
         config: Config,
         *,
         on_event: Callable[[events.Event], None] | None = None,
-        on_confirmed: Callable[[str], None] | None = None,
+        on_confirmed: Callable[[str], object] | None = None,
         policy: HubPolicy | None = None,
         endpoint: str | None = None,
         clock: Clock | None = None,
