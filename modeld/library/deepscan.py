@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,10 @@ def scan_library(
     the index does not know yet are read.
     """
     report = ScanReport()
-    rel_by_id = dict(ModelRecord.select(ModelRecord.model_id, ModelRecord.rel_path).tuples())
+    query = ModelRecord.select(ModelRecord.model_id, ModelRecord.rel_path)
+    # peewee's stubs say tuples() returns the query itself; it yields (id, rel_path) tuples
+    rows: Iterable[tuple[str, str]] = query.tuples()  # type: ignore[assignment]
+    rel_by_id = dict(rows)
     known = set(rel_by_id.values())
     seen: set[str] = set()
     batch: list[Path] = []

@@ -113,4 +113,5 @@ def search_rows(
 
 def _match_count(conn: sqlite3.Connection, match: str) -> int:
     sql = "SELECT count(*) FROM model_search WHERE model_search MATCH ?"
-    return conn.execute(sql, (match,)).fetchone()[0]
+    count: int = conn.execute(sql, (match,)).fetchone()[0]
+    return count
