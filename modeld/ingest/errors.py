@@ -2,7 +2,7 @@
 
 The parsers' own control-flow values stay beside the code that raises them
 (`Malformed` in modeld.vocab.reads, the pickle walker's `_Malformed`, the zip
-reader's `_Unreadable`, the pipeline's `_StageError`), each an `IngestError`
+reader's `_Unreadable`, the stager's `StageError`), each an `IngestError`
 or a `ModeldError` all the same.
 """
 

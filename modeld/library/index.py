@@ -37,6 +37,18 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
     Plain SQL rather than the ORM: a deep scan calls this 100,000 times and
     query building dominated the cost. Returns the row's primary key.
     """
+    with database.atomic():
+        return _upsert(root, folder, meta)
+
+
+def upsert_models(root: Path, models: list[tuple[Path, ModelMeta]]) -> None:
+    """`upsert_model` for each (folder, meta), all in one transaction (a group commit)."""
+    with database.atomic():
+        for folder, meta in models:
+            _upsert(root, folder, meta)
+
+
+def _upsert(root: Path, folder: Path, meta: ModelMeta) -> int:
     rel = to_db(_rel_folder(root, folder))
     values = (
         meta.id,
@@ -56,49 +68,46 @@ def upsert_model(root: Path, folder: Path, meta: ModelMeta) -> int:
         meta.imported_at,
     )
     sql = database.execute_sql
-    with database.atomic():
-        found = sql("SELECT pk FROM models WHERE model_id = ?", (meta.id,)).fetchone()
-        if found is None:
-            # a stale row for this folder (e.g. an edited metadata.json with a new id)
-            stale = "SELECT pk FROM models WHERE rel_path = ?"
-            sql(f"DELETE FROM model_search WHERE rowid IN ({stale})", (rel,))
-            sql("DELETE FROM models WHERE rel_path = ?", (rel,))
-            placeholders = ", ".join("?" * len(values))
-            pk = sql(
-                f"INSERT INTO models ({_MODEL_COLUMNS}) VALUES ({placeholders})", values
-            ).lastrowid
-        else:
-            pk = found[0]
-            assignments = ", ".join(f"{column} = ?" for column in _MODEL_COLUMNS.split(", "))
-            sql(f"UPDATE models SET {assignments} WHERE pk = ?", (*values, pk))
-            sql("DELETE FROM files WHERE model_id = ?", (pk,))
-            sql("DELETE FROM model_search WHERE rowid = ?", (pk,))
-        database.cursor().executemany(
-            "INSERT INTO files (model_id, rel_path, size, sha256, blake3, original_name) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (pk, to_db(f.name), f.size, f.sha256, f.blake3, to_db(f.original_name))
-                for f in meta.files
-            ],
-        )
-        names = dict.fromkeys(
-            display_name(name)
-            for name in [f.original_name for f in meta.files] + [f.name for f in meta.files]
-        )
-        tags = [*meta.tags, *_hub_terms(meta.hub)]
-        sql(
-            "INSERT INTO model_search (rowid, name, model_type, family, tags, files, description) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                pk,
-                display_name(meta.name),
-                meta.model_type,
-                meta.family,
-                " ".join(tags),
-                " ".join(names),
-                meta.description,
-            ),
-        )
+    found = sql("SELECT pk FROM models WHERE model_id = ?", (meta.id,)).fetchone()
+    if found is None:
+        # a stale row for this folder (e.g. an edited metadata.json with a new id)
+        stale = "SELECT pk FROM models WHERE rel_path = ?"
+        sql(f"DELETE FROM model_search WHERE rowid IN ({stale})", (rel,))
+        sql("DELETE FROM models WHERE rel_path = ?", (rel,))
+        placeholders = ", ".join("?" * len(values))
+        pk = sql(f"INSERT INTO models ({_MODEL_COLUMNS}) VALUES ({placeholders})", values).lastrowid
+    else:
+        pk = found[0]
+        assignments = ", ".join(f"{column} = ?" for column in _MODEL_COLUMNS.split(", "))
+        sql(f"UPDATE models SET {assignments} WHERE pk = ?", (*values, pk))
+        sql("DELETE FROM files WHERE model_id = ?", (pk,))
+        sql("DELETE FROM model_search WHERE rowid = ?", (pk,))
+    database.cursor().executemany(
+        "INSERT INTO files (model_id, rel_path, size, sha256, blake3, original_name) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (pk, to_db(f.name), f.size, f.sha256, f.blake3, to_db(f.original_name))
+            for f in meta.files
+        ],
+    )
+    names = dict.fromkeys(
+        display_name(name)
+        for name in [f.original_name for f in meta.files] + [f.name for f in meta.files]
+    )
+    tags = [*meta.tags, *_hub_terms(meta.hub)]
+    sql(
+        "INSERT INTO model_search (rowid, name, model_type, family, tags, files, description) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            pk,
+            display_name(meta.name),
+            meta.model_type,
+            meta.family,
+            " ".join(tags),
+            " ".join(names),
+            meta.description,
+        ),
+    )
     return pk
 
 
@@ -117,6 +126,22 @@ def remove_model(model_id: str) -> None:
         if record is not None:
             database.execute_sql("DELETE FROM model_search WHERE rowid = ?", (record.pk,))
             record.delete_instance()  # files cascade
+
+
+def model_indexed(model_id: str) -> bool:
+    """Is a model with this id indexed? (plain SQL: asked once per import)"""
+    found = database.execute_sql("SELECT 1 FROM models WHERE model_id = ?", (model_id,))
+    return found.fetchone() is not None
+
+
+def model_id_by_content(blake3_hex: str) -> str | None:
+    """The id of the model holding a file with this BLAKE3, if any (the dedupe key)."""
+    row = database.execute_sql(
+        "SELECT m.model_id FROM files f JOIN models m ON m.pk = f.model_id "
+        "WHERE f.blake3 = ? LIMIT 1",
+        (blake3_hex,),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def find_by_content(blake3_hex: str) -> ModelRecord | None:

@@ -75,9 +75,40 @@ def model_parent(root: Path, model_type: str, family: str) -> Path:
 
 def choose_model_folder(root: Path, model_type: str, family: str, name: str, key: str) -> Path:
     """A free `<root>/<type>/<family>/<name>/`, suffixed from `key` if a twin exists."""
-    parent = model_parent(root, model_type, family)
-    try:
-        taken = {collision_key(entry) for entry in os.listdir(parent)}
-    except FileNotFoundError:
-        taken = set()
-    return parent / unique_component(safe_component(name), taken, key)
+    return FolderNames(root).choose(model_type, family, name, key)
+
+
+class FolderNames:
+    """Chooses model folders without listing the family folder on every import.
+
+    Each family folder is listed once (its names' collision keys kept), and
+    every folder chosen since is added, so an import costs the same in a
+    library of 100,000 models as in an empty one. Another process may create
+    a folder after the listing: the rename into place then fails (the folder
+    is not empty) and the caller asks again with `refresh`. Not thread-safe:
+    its one user, the committer, holds the commit lock.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._taken: dict[Path, set[str]] = {}
+
+    def choose(self, model_type: str, family: str, name: str, key: str) -> Path:
+        parent = model_parent(self.root, model_type, family)
+        taken = self._taken.get(parent)
+        if taken is None:
+            taken = self._taken[parent] = self._list(parent)
+        folder = parent / unique_component(safe_component(name), taken, key)
+        taken.add(collision_key(folder.name))
+        return folder
+
+    def refresh(self, parent: Path) -> None:
+        """Forget what is known of `parent`: the next `choose` there lists it again."""
+        self._taken.pop(parent, None)
+
+    @staticmethod
+    def _list(parent: Path) -> set[str]:
+        try:
+            return {collision_key(entry) for entry in os.listdir(parent)}
+        except FileNotFoundError:
+            return set()

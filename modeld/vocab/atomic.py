@@ -29,13 +29,18 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def atomic_write_json(path: Path, document: Any) -> None:
+    atomic_write_bytes(path, encode_json(document))
+
+
+def encode_json(document: Any) -> bytes:
+    """`document` as the UTF-8 JSON these files hold (also for writes that need no fsync)."""
     try:
         data = json.dumps(document, indent=2, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         # a path whose name is not UTF-8 (lone surrogates, from os.fsdecode):
         # as '\udcff' escapes it reads back from json.loads exactly as it was
         data = json.dumps(document, indent=2, ensure_ascii=True).encode()
-    atomic_write_bytes(path, data + b"\n")
+    return data + b"\n"
 
 
 def fsync_dir(folder: Path) -> None:
