@@ -3,8 +3,8 @@
 Each command group lives in its own module with a `register(subparsers)`
 function. A run imports only the group of the command it runs (COMMANDS), so
 `modeld search --json` or `modeld status` never pays for the daemon, the
-import pipeline or the Hub; `modeld --help`, or a word that is no command,
-registers every group.
+import pipeline or the Hub; `modeld --version` imports none, `modeld --help`
+all of them.
 """
 
 from __future__ import annotations
@@ -39,9 +39,16 @@ COMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
+    complete = True  # every command group registered (a sub-command's parser: n/a)
+
     def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep it
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"modeld: {message}\n")
+
+    def format_help(self) -> str:
+        if not self.complete:  # `modeld --help` lists every command, in help order
+            return build_parser().format_help()
+        return super().format_help()
 
 
 def _global_options(parser: argparse.ArgumentParser) -> None:
@@ -71,21 +78,31 @@ def command_word(argv: Sequence[str]) -> str | None:
     return known.command
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser for `command` (only its group registered), or for any command."""
+def groups_for(command: str | None) -> tuple[str, ...]:
+    """The groups to register for `command`: its own; none without a command
+    (`--version`, a usage error; `--help` registers them all as it prints);
+    all for a word that is no command, so that its error lists every command."""
+    if command is None:
+        return ()
+    return (COMMANDS[command],) if command in COMMANDS else GROUPS
+
+
+def build_parser(groups: Sequence[str] = GROUPS) -> argparse.ArgumentParser:
+    """The parser, with these command groups registered (by default all)."""
     parser = _Parser(prog="modeld", description="Keep a local AI model collection in order.")
+    parser.complete = set(groups) == set(GROUPS)
     parser.add_argument("--version", action="version", version=f"modeld {__version__}")
     _global_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for group in (COMMANDS[command],) if command in COMMANDS else GROUPS:
+    for group in groups:
         importlib.import_module(f"modeld.cli.{group}").register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(command_word(argv)).parse_args(argv)
+    args = build_parser(groups_for(command_word(argv))).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

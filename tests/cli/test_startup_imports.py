@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from modeld.cli import COMMANDS, GROUPS, build_parser, command_word
+from modeld.cli import COMMANDS, GROUPS, build_parser, command_word, groups_for
 from tests.e2e.conftest import DaemonProcess
 from tests.modelfiles import write_safetensors
 
@@ -96,14 +96,27 @@ def test_status_and_an_import_through_the_daemon_load_only_the_control_client(
 
 
 def test_every_command_is_registered_by_the_group_that_commands_names():
-    def registered(command: str | None) -> list[str]:
-        (subparsers,) = [a for a in build_parser(command)._actions if a.dest == "command"]
+    def registered(groups: tuple[str, ...]) -> list[str]:
+        (subparsers,) = [a for a in build_parser(groups)._actions if a.dest == "command"]
         return list(subparsers.choices)
 
     for group in GROUPS:
         commands = [c for c, g in COMMANDS.items() if g == group]
-        assert registered(commands[-1]) == commands, group
-    assert registered(None) == list(COMMANDS)  # and `modeld --help` lists them in this order
+        assert registered(groups_for(commands[-1])) == commands, group
+    assert registered(groups_for("bogus")) == list(COMMANDS)  # so the error lists them all
+    assert registered(groups_for(None)) == []  # `modeld --version`
+
+
+def test_help_without_a_command_lists_every_command_in_order(cli):
+    modules, output = imported(cli.config_path, "--help")
+    listed = [line.split()[0] for line in output.splitlines() if line.startswith("    ")]
+    assert listed == list(COMMANDS)
+    modules, output = imported(cli.config_path, "--version")
+    assert output.startswith("modeld ")
+    assert {m for m in modules if m.startswith("modeld.cli.")} == {
+        "modeld.cli.context",
+        "modeld.cli.errors",
+    }  # no command group
 
 
 @pytest.mark.parametrize(
