@@ -4,7 +4,9 @@
 
 Each row is the median wall time of N runs of the `modeld` console script
 (hyperfine-style: one warm-up run first, not counted), PYTHONPATH=--tree
-(default this checkout), beside `python -c pass` as the reference:
+(default this checkout), beside `python -c pass` as the reference. Also the
+median CPU time (user + sys) of the command's process: on a shared, loaded
+machine it moves far less than the wall time does.
 - `modeld --version`;
 - `search --json` on a library of --models models (built as bench/imports.py
   builds one: a seed imported through the CLI, cloned, `scan --deep`);
@@ -25,6 +27,7 @@ sys.path[0] = str(REPO)
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -51,8 +54,9 @@ TARGETS = {
 @dataclass
 class Row:
     name: str
-    ms: float  # median
-    spread: tuple[float, float]  # min, max
+    ms: float  # median wall time
+    spread: tuple[float, float]  # min, max wall time
+    cpu_ms: float  # median user + sys time of the command's process
 
     def target(self) -> str:
         bound = TARGETS.get(self.name)
@@ -68,20 +72,28 @@ class Cli(Modeld):
         return [str(SCRIPT), "--config", str(self.config), *args]
 
 
-def wall_ms(argv: list[str], env: dict[str, str], cwd: Path) -> float:
-    started = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_ms(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """(wall, CPU) milliseconds of one run."""
+    cpu, started = children_cpu(), time.perf_counter()
     result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True)
-    elapsed = 1000 * (time.perf_counter() - started)
+    elapsed, cpu = 1000 * (time.perf_counter() - started), 1000 * (children_cpu() - cpu)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv)}: exit {result.returncode}\n{result.stderr.decode()}")
-    return elapsed
+    return elapsed, cpu
 
 
 def timed(name: str, runs: int, argvs) -> Row:
     """`argvs()` yields (argv, env, cwd) per run; the first (warm-up) is not counted."""
     log(f"{name}: {runs} runs")
-    times = [wall_ms(*args) for args in argvs(runs + 1)][1:]
-    return Row(name, statistics.median(times), (min(times), max(times)))
+    runs_ms = [run_ms(*args) for args in argvs(runs + 1)][1:]
+    walls = [wall for wall, _ in runs_ms]
+    cpu = statistics.median(cpu for _, cpu in runs_ms)
+    return Row(name, statistics.median(walls), (min(walls), max(walls)), cpu)
 
 
 def same(argv: list[str], env: dict[str, str], cwd: Path):
@@ -137,12 +149,12 @@ def print_report(rows: list[Row], info: dict) -> None:
     print(f"load before {info['load_before']}, after {info['load_after']}")
     print(f"median of {info['runs']} runs; library of {info['models']} models for search/status")
     reference = rows[0].ms
-    print(f"{'command':<28} {'median':>9} {'min..max':>17} {'x python':>9}  target")
+    print(f"{'command':<28} {'median':>9} {'min..max':>17} {'x python':>9} {'cpu':>9}  target")
     for row in rows:
         spread = f"{row.spread[0]:.0f}..{row.spread[1]:.0f} ms"
         print(
-            f"{row.name:<28} {row.ms:>6.0f} ms {spread:>17} {row.ms / reference:>8.2f}x  "
-            f"{row.target()}"
+            f"{row.name:<28} {row.ms:>6.0f} ms {spread:>17} {row.ms / reference:>8.2f}x "
+            f"{row.cpu_ms:>6.0f} ms  {row.target()}"
         )
     for gib in info.get("gib", []):
         print(
