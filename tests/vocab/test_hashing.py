@@ -6,8 +6,9 @@ import os
 import blake3
 import pytest
 
+from modeld.vocab import writeback
 from modeld.vocab.hashing import CHUNK, copy_and_hash, hash_file
-from modeld.vocab.writeback import LAG, SYNC_FILE_RANGE, WINDOW
+from modeld.vocab.writeback import LAG, SYNC_FILE_RANGE, SYNC_FILE_RANGE_WAIT_AFTER
 
 
 @pytest.mark.parametrize("size", [0, 1, 4095, CHUNK, CHUNK * 3 + 17])
@@ -66,13 +67,16 @@ def test_symlinks_are_not_followed(tmp_path):
 # The fallback runs where libc has no sync_file_range (macOS); forcing it here through
 # copy_and_hash's own parameter tests that path on Linux too, with the same real files.
 WRITEBACK = {"writeback": SYNC_FILE_RANGE, "fallback": None}
+SMALL_WINDOW = 2 * CHUNK  # so a few MiB cross windows and waits (the real one is 32 MiB)
 
 
 @pytest.mark.parametrize("path", WRITEBACK, ids=list(WRITEBACK))
 @pytest.mark.parametrize(
-    "size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, WINDOW, WINDOW * (LAG + 2) + CHUNK + 17]
+    "size",
+    [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, SMALL_WINDOW, SMALL_WINDOW * (LAG + 2) + CHUNK + 17],
 )
-def test_a_copy_is_byte_identical_with_both_digests(tmp_path, size, path):
+def test_a_copy_is_byte_identical_with_both_digests(tmp_path, monkeypatch, size, path):
+    monkeypatch.setattr(writeback, "WINDOW", SMALL_WINDOW)
     data = os.urandom(size)
     source, target = tmp_path / "src", tmp_path / "dst"
     source.write_bytes(data)
@@ -84,16 +88,24 @@ def test_a_copy_is_byte_identical_with_both_digests(tmp_path, size, path):
     assert digests.size == size == sum(seen)
 
 
-def test_a_write_error_during_writeback_fails_the_copy_and_leaves_nothing(tmp_path):
-    # A real EIO needs a failing disk; this stand-in answers as the kernel would. The copy
-    # must fail: the wait has consumed the error, so the final fsync would report success.
-    def failing(fd: int, offset: int, nbytes: int, flags: int) -> int:
+def test_a_write_error_during_writeback_fails_the_copy_and_leaves_nothing(tmp_path, monkeypatch):
+    # A real EIO needs a failing disk; this stand-in answers a wait as the kernel would. The
+    # copy must fail: the wait has consumed the error, so the final fsync would succeed.
+    waits = []
+
+    def failing_wait(fd: int, offset: int, nbytes: int, flags: int) -> int:
+        if not flags & SYNC_FILE_RANGE_WAIT_AFTER:
+            return 0
+        waits.append(offset)
         ctypes.set_errno(errno.EIO)
         return -1
 
+    monkeypatch.setattr(writeback, "WINDOW", CHUNK)
+    monkeypatch.setattr(writeback, "LAG", 1)
     source, target = tmp_path / "src", tmp_path / "dst"
-    source.write_bytes(os.urandom(WINDOW + 1))
+    source.write_bytes(os.urandom(3 * CHUNK + 1))
     with pytest.raises(OSError) as raised:
-        copy_and_hash(source, target, sync_file_range=failing)
+        copy_and_hash(source, target, sync_file_range=failing_wait)
     assert raised.value.errno == errno.EIO
+    assert waits == [0]
     assert not target.exists()
