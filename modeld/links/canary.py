@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from modeld.links.errors import LinkUnsupported
@@ -62,7 +63,7 @@ def probe(folder: str, library_dir: str) -> LinkSupport:
     return LinkSupport(symlink_ok, hardlink_ok, "; ".join(notes))
 
 
-def _try(make, path: str, notes: list[str]) -> bool:
+def _try(make: Callable[[], None], path: str, notes: list[str]) -> bool:
     try:
         make()
         with open(path, "rb") as handle:

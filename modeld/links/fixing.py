@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 from modeld.links.errors import LinkUnsupported
 from modeld.links.linkops import (
@@ -105,7 +106,7 @@ def _same_bytes(path: str, size: int | None, blake3: str | None) -> bool:
     try:
         if os.stat(path).st_size != size:
             return False
-        return hash_file(path).blake3 == blake3
+        return hash_file(Path(path)).blake3 == blake3
     except OSError:
         return False
 

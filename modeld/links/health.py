@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 from modeld.links.linkops import (
     CONTRACT_STATUS,
@@ -23,12 +23,13 @@ from modeld.links.linkops import (
     MISSING,
     REASONS,
     TARGET_GONE,
+    LinkStatus,
     observe,
 )
 from modeld.links.model import LibraryModel
 from modeld.links.paths import join, relative_within, resolve_text
 from modeld.links.registry import LinkRecord
-from modeld.links.relocate import Finder
+from modeld.links.relocate import Finder, Relocated
 from modeld.links.sites import AppSite, Library
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def link_dict(
 @dataclass(frozen=True)
 class RowHealth:
     row: LinkRecord
-    status: str  # ok | broken | missing | offline
+    status: LinkStatus | Literal["offline"]  # offline: not looked at
     state: str  # the detailed linkops state, or "offline" / "unknown_model"
     target: str
     reason: str | None
@@ -206,9 +207,24 @@ def remove_dangling_orphan(orphan: Orphan, library: Library) -> bool:
     return True
 
 
-def summarize(healths: list[RowHealth], orphans: list[Orphan], library: Library | None) -> dict:
+class CheckDocument(TypedDict):
+    """The contract's `links check --json` document (LINK objects as `link_dict` makes them)."""
+
+    checked: int
+    ok: int
+    broken: list[dict[str, Any]]
+    missing: list[dict[str, Any]]
+    orphaned: list[dict[str, Any]]
+    offline: int  # links not looked at: their app or the library is not mounted
+    library: str  # online | offline
+    relocated: NotRequired[Relocated]  # a library found at a new path (repair follows it)
+
+
+def summarize(
+    healths: list[RowHealth], orphans: list[Orphan], library: Library | None
+) -> CheckDocument:
     """The contract's `links check --json` document."""
-    result: dict[str, Any] = {
+    result: CheckDocument = {
         "checked": len(healths),
         "ok": 0,
         "broken": [],
@@ -218,8 +234,12 @@ def summarize(healths: list[RowHealth], orphans: list[Orphan], library: Library 
         "library": "online" if library else "offline",
     }
     for health in healths:
-        if health.status in ("ok", "offline"):
-            result[health.status] += 1
-        else:
-            result[health.status].append(health.as_link())
+        if health.status == "ok":
+            result["ok"] += 1
+        elif health.status == "offline":
+            result["offline"] += 1
+        elif health.status == "broken":
+            result["broken"].append(health.as_link())
+        else:  # the only status left: missing
+            result["missing"].append(health.as_link())
     return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from typing import Literal
 
 from modeld.links.canary import LinkMethod
 from modeld.links.paths import link_text
@@ -32,7 +33,10 @@ REPLACED = "replaced"  # a real file or folder now sits where our link was
 STALE = "stale"  # a hardlink path holding a different file than the library's
 TARGET_GONE = "target_gone"  # the link is fine but the library file is gone
 
-CONTRACT_STATUS = {
+# A registered link's status as the contract names it (LINK "status").
+LinkStatus = Literal["ok", "broken", "missing"]
+
+CONTRACT_STATUS: dict[str, LinkStatus] = {
     OK: "ok",
     MISSING: "missing",
     DANGLING: "broken",

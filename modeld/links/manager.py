@@ -27,6 +27,7 @@ from modeld.library.db import database
 from modeld.links import registry
 from modeld.links.fixing import RELEASED, fix_row, remove_row
 from modeld.links.health import (
+    CheckDocument,
     adoptable,
     find_orphans,
     remove_dangling_orphan,
@@ -38,7 +39,7 @@ from modeld.links.linkpass import LinkPass
 from modeld.links.model import LibraryModel, load_models
 from modeld.links.overrides import decide, read_overrides
 from modeld.links.registry import LinkRecord
-from modeld.links.relocate import Finder, rebase_app
+from modeld.links.relocate import Finder, Relocated, rebase_app
 from modeld.links.report import LinkReport
 from modeld.links.sites import AppSite, Library
 from modeld.links.sync import ensure_model
@@ -81,7 +82,7 @@ class LinkManager:
             rows = registry.rows_for_models([model_id])
             return [row_health(row, library, sites, models).as_link() for row in rows]
 
-    def check(self) -> dict[str, Any]:
+    def check(self) -> CheckDocument:
         """`links check --json`: every registered link's health, plus orphans; changes no link."""
         with self._lock:
             library = self.library()
@@ -266,8 +267,8 @@ class LinkManager:
 
     def _follow_moves(
         self, library: Library, sites: dict[str, AppSite], old_roots: tuple[str, ...]
-    ) -> dict[str, Any]:
-        moves: dict[str, Any] = {}
+    ) -> Relocated:
+        moves: Relocated = {}
         for old in old_roots:
             log.info("library moved from %s to %s: finding its links again", old, library.root)
             moves["library"] = {"from": old, "to": library.root}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from modeld.library.db import FileRecord, ModelRecord
@@ -97,11 +97,16 @@ def load_models(model_ids: Iterable[str] | None = None) -> dict[str, LibraryMode
             return {}
         query = query.where(ModelRecord.model_id.in_(ids))
         files_query = files_query.join(ModelRecord).where(ModelRecord.model_id.in_(ids))
+    file_rows: Iterator[tuple[int, str, int, str]] = files_query.tuples().iterator()
     files_by_pk: dict[int, list[ModelFile]] = {}
-    for model_pk, rel, size, blake in files_query.tuples().iterator():
+    for model_pk, rel, size, blake in file_rows:
         files_by_pk.setdefault(model_pk, []).append(ModelFile(rel, size, blake))
+    # peewee's stubs say tuples() returns the query itself (iterating ModelRecord
+    # objects); it yields one tuple per row, in the order of the select above
+    rows: Iterable[tuple[int, str, str, str, str, str, str, str, str | None]]
+    rows = query.tuples()  # type: ignore[assignment]
     models = {}
-    for pk, model_id, name, model_type, family, fmt, rel_path, blake, hub in query.tuples():
+    for pk, model_id, name, model_type, family, fmt, rel_path, blake, hub in rows:
         files = tuple(sorted(files_by_pk.get(pk, ()), key=lambda f: f.rel))
         models[model_id] = LibraryModel(
             model_id=model_id,

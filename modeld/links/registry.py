@@ -164,11 +164,12 @@ def set_statuses(updates: dict[int, tuple[str, str | None]], verified_at: float)
 
 def status_counts() -> dict[str, int]:
     counts = {"ok": 0, "broken": 0, "missing": 0}
-    for status, count in (
-        LinkRecord.select(LinkRecord.status, fn.COUNT(LinkRecord.pk))
-        .group_by(LinkRecord.status)
-        .tuples()
-    ):
+    query = LinkRecord.select(LinkRecord.status, fn.COUNT(LinkRecord.pk)).group_by(
+        LinkRecord.status
+    )
+    # peewee's stubs say tuples() returns the query itself; it yields (status, count) tuples
+    rows: Iterable[tuple[str, int]] = query.tuples()  # type: ignore[assignment]
+    for status, count in rows:
         counts[status] = counts.get(status, 0) + count
     return counts
 

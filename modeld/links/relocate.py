@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 from peewee import fn
 
@@ -23,8 +24,20 @@ from modeld.links.registry import LinkRecord
 
 log = logging.getLogger(__name__)
 
+# The JSON a pass reports its moves in (`relocated`); "from" is a keyword,
+# hence the functional syntax.
+LibraryMove = TypedDict("LibraryMove", {"from": str, "to": str})
+AppMove = TypedDict("AppMove", {"from": str, "to": str, "links": int})
 
-def rebase_app(app: str, new_root: str) -> dict | None:
+
+class Relocated(TypedDict, total=False):
+    """The moves one pass followed (or, for `links check`, found): none, either, both."""
+
+    library: LibraryMove
+    apps: dict[str, AppMove]  # by app name
+
+
+def rebase_app(app: str, new_root: str) -> AppMove | None:
     """Rewrite the registered paths of `app` from its last known root to `new_root`."""
     old_root = registry.known_app_root(app)
     if not old_root or old_root == new_root:
@@ -84,9 +97,9 @@ class Finder:
                 model_id, rel = self.by_file_hash[row.blake3]
                 return self.models[model_id], rel
         for root in self.old_roots:
-            rel = relative_within(row.target, root)
-            if rel:
-                hit = self.by_path(rel)
+            inside = relative_within(row.target, root)
+            if inside:
+                hit = self.by_path(inside)
                 if hit and self._has(hit[0], hit[1], row.is_dir):
                     return hit
         return None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from modeld.links.relocate import Relocated
+from modeld.links.sites import AppDescription
+
 
 @dataclass
 class LinkReport:
@@ -18,11 +21,11 @@ class LinkReport:
     removed: int = 0  # our links removed (model gone, no longer wanted, or dangling orphans)
     released: int = 0  # registered paths now holding a real file: forgotten, never touched
     unfixed: int = 0  # problems left as they are, each in `problems`
-    relocated: dict[str, Any] = field(default_factory=dict)  # library/app moves handled
+    relocated: Relocated = field(default_factory=Relocated)  # library/app moves handled
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
-    apps: list[dict[str, Any]] = field(default_factory=list)
+    apps: list[AppDescription] = field(default_factory=list)
 
     @property
     def fixed(self) -> int:

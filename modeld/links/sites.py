@@ -7,6 +7,7 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from modeld.config import AppConfig
 from modeld.library.layout import INTERNAL_DIR, library_available
@@ -48,6 +49,19 @@ class Library:
 
     def contains(self, path: str) -> bool:
         return is_within(path, self.real) or is_within(path, self.root)
+
+
+class AppDescription(TypedDict):
+    """One app as a sync or repair report lists it (`apps`)."""
+
+    name: str
+    kind: str
+    path: str
+    state: str  # online | offline | error
+    error: str | None
+    version: str | None
+    link: str | None  # the link kinds in use there, '/'-joined (None: none decided yet)
+    folders: list[str]
 
 
 class AppSite:
@@ -162,7 +176,7 @@ class AppSite:
             self._methods[device] = method
         return method
 
-    def describe(self) -> dict:
+    def describe(self) -> AppDescription:
         methods = {m.kind for m in self._methods.values() if isinstance(m, LinkMethod)}
         return {
             "name": self.name,

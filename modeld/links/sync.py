@@ -34,6 +34,8 @@ def ensure_model(
     decision: Decision,
 ) -> None:
     """Make `model`'s links in `site` exactly what the kind, config and overrides want."""
+    kind = site.kind
+    # folder_for gives a folder only for a known kind: `kind` is checked with it below
     folder = site.folder_for(model) if decision.allowed else None
     if not decision.allowed:
         lp.report.excluded.append(
@@ -41,13 +43,13 @@ def ensure_model(
         )
     placements: list[Placement] = []
     method: LinkMethod | None = None
-    if folder is not None:
+    if folder is not None and kind is not None:
         try:
             method = site.method_for(site.folder_path(folder))
         except (LinkUnsupported, OSError) as exc:
             lp.setup_problem(site, exc)
             return  # leave existing links as they are: nothing can be checked against
-        placements = _expand(site.kind.placements(model, folder), model, method)
+        placements = _expand(kind.placements(model, folder), model, method)
     wanted = {p.source: p for p in placements}
     kept: dict[str, LinkRecord] = {}
     for row in rows:
@@ -69,7 +71,8 @@ def ensure_model(
     # a multi-file model already partly linked keeps the folder name it got before
     groups = {(p.folder, p.entry): kept[p.source].group for p in placements if p.source in kept}
     for key, unit in units.items():
-        entry = posixpath.basename(groups[key]) if groups.get(key) else key[1]
+        group = groups.get(key)
+        entry = posixpath.basename(group) if group else key[1]
         place_unit(lp, site, model, unit, entry, method)
 
 
@@ -99,9 +102,8 @@ def _at_home(site: AppSite, row: LinkRecord, placement: Placement) -> bool:
     if row.is_dir != placement.is_dir:
         return False
     if placement.inner:
-        return (
-            bool(row.group)
-            and os.path.dirname(row.group) == folder
-            and row.path == join(row.group, placement.inner)
-        )
+        group = row.group
+        if not group:
+            return False
+        return os.path.dirname(group) == folder and row.path == join(group, placement.inner)
     return row.group is None and os.path.dirname(row.path) == folder
