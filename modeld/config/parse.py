@@ -89,7 +89,7 @@ def parse_config(data: Mapping[str, Any], source: Path | None, text: str = "") -
             )
         )
 
-    apps = []
+    apps: list[AppConfig] = []
     for item in doc.array_of_tables("app"):
         item.only("name", "kind", "path", "link", "on_conflict", "version", "folders")
         kind = item.string("kind", "comfyui") or "comfyui"

@@ -105,6 +105,9 @@ class Config:
 def config_as_dict(config: Config) -> dict[str, Any]:
     """The effective config as plain data, for `modeld config show`."""
 
+    def fields_of(value: Any) -> dict[str, Any]:
+        return {k: plain(getattr(value, k)) for k in value.__dataclass_fields__}
+
     def plain(value: Any) -> Any:
         if isinstance(value, Path):
             return str(value)
@@ -113,7 +116,7 @@ def config_as_dict(config: Config) -> dict[str, Any]:
         if isinstance(value, tuple | list):
             return [plain(v) for v in value]
         if hasattr(value, "__dataclass_fields__"):
-            return {k: plain(getattr(value, k)) for k in value.__dataclass_fields__}
+            return fields_of(value)
         return value
 
-    return plain(config)
+    return fields_of(config)

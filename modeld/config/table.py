@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ class Table:
     def key(self, key: str) -> str:
         return where(self.source, self.lines, self.name, key)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(list(self.data))
 
     def only(self, *allowed: str) -> None:
@@ -80,7 +80,7 @@ class Table:
 
     def choice(self, key: str, default: str | None, choices: tuple[str, ...]) -> str:
         value = self.data.get(key, default)
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             raise ConfigError(
                 f"{self.key(key)}: expected one of {', '.join(choices)}, got {value!r}"
             )
