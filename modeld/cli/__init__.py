@@ -15,9 +15,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from modeld import __version__
-from modeld.cli.context import EXIT_FAILURE, EXIT_USAGE, CliError, Context
+from modeld.cli.context import Context
+from modeld.cli.errors import EXIT_FAILURE, EXIT_USAGE, CliError
 from modeld.errors import ModeldError
 
 # command-group modules under modeld.cli, in help order
@@ -41,7 +43,7 @@ COMMANDS = {
 class _Parser(argparse.ArgumentParser):
     complete = True  # every command group registered (a sub-command's parser: n/a)
 
-    def error(self, message: str) -> None:  # argparse exits 2 on usage errors: keep it
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 on usage errors: keep it
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"modeld: {message}\n")
 
@@ -61,7 +63,7 @@ class _NoCommand(ModeldError):
 
 
 class _Peek(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # the full parser reports it, with its usage
+    def error(self, message: str) -> NoReturn:  # the full parser reports it, with its usage
         raise _NoCommand(message)
 
 
@@ -75,7 +77,8 @@ def command_word(argv: Sequence[str]) -> str | None:
         known, _ = parser.parse_known_args(argv)
     except (_NoCommand, argparse.ArgumentError):
         return None
-    return known.command
+    command: str | None = known.command
+    return command
 
 
 def groups_for(command: str | None) -> tuple[str, ...]:
