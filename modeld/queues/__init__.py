@@ -1,13 +1,8 @@
 """Per-device worker queues: which device a path lives on, and one bounded pool per device."""
 
 from modeld.queues.devices import Device, DeviceResolver
-from modeld.queues.workers import (
-    PRIORITY_BACKGROUND,
-    PRIORITY_USER,
-    DeviceQueues,
-    Job,
-    JobCancelled,
-)
+from modeld.queues.errors import JobCancelled
+from modeld.queues.workers import PRIORITY_BACKGROUND, PRIORITY_USER, DeviceQueues, Job
 
 __all__ = [
     "PRIORITY_BACKGROUND",
