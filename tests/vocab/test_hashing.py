@@ -7,7 +7,7 @@ import blake3
 import pytest
 
 from modeld.vocab import writeback
-from modeld.vocab.hashing import CHUNK, copy_and_hash, hash_file
+from modeld.vocab.hashing import BUFFERS, CHUNK, copy_and_hash, hash_file
 from modeld.vocab.writeback import LAG, SYNC_FILE_RANGE, SYNC_FILE_RANGE_WAIT_AFTER
 
 
@@ -103,7 +103,8 @@ def test_a_write_error_during_writeback_fails_the_copy_and_leaves_nothing(tmp_pa
     monkeypatch.setattr(writeback, "WINDOW", CHUNK)
     monkeypatch.setattr(writeback, "LAG", 1)
     source, target = tmp_path / "src", tmp_path / "dst"
-    source.write_bytes(os.urandom(3 * CHUNK + 1))
+    # more chunks than read buffers: a writer that failed must still hand its buffers back
+    source.write_bytes(os.urandom((BUFFERS + 4) * CHUNK + 1))
     with pytest.raises(OSError) as raised:
         copy_and_hash(source, target, sync_file_range=failing_wait)
     assert raised.value.errno == errno.EIO
