@@ -20,9 +20,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# the checkout, not bench/, first on sys.path: bench/copy.py would shadow the stdlib's copy
 REPO = Path(__file__).resolve().parents[1]
-sys.path[0] = str(REPO)
+sys.path.insert(0, str(REPO))  # this checkout's modeld and tests
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -1,6 +1,6 @@
 """The copy path against what the disk costs (issue 13).
 
-    python bench/copy.py [--mib 1024] [--runs 3] [--dir DIR] [--tree DIR]
+    python bench/copy_path.py [--mib 1024] [--runs 3] [--dir DIR] [--tree DIR]
 
 On one page-cached safetensors file of --mib MiB in --dir (put it on the
 library's disk), each round times, in this order:
@@ -23,10 +23,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Named copy.py as the issue asks: run as a script, its folder leads sys.path and this
-# file would stand in for the stdlib's `copy` (dataclasses imports it), so drop that entry.
 HERE = os.path.dirname(os.path.realpath(__file__))
-sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or ".") != HERE]
 sys.path.insert(0, os.path.dirname(HERE))  # this checkout's modeld and tests
 
 import argparse  # noqa: E402
