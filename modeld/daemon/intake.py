@@ -29,17 +29,18 @@ from modeld.queues import PRIORITY_BACKGROUND, PRIORITY_USER, Job
 
 log = logging.getLogger(__name__)
 
-RunJob = Callable[[Job], None]
+RunJob = Callable[[Job], Future[Outcome]]
 OnReady = Callable[[Path, WatchConfig], bool]
 OnFailed = Callable[[Path, WatchConfig, str], None]
 
 
 class ImportsUnits(Protocol):
-    """The Importer, as intake uses it."""
+    """The Importer, as intake uses it: stages a unit in the calling worker and
+    commits it with others later (a group commit); the future says when."""
 
-    def import_unit(
+    def submit_unit(
         self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None = None
-    ) -> Outcome: ...
+    ) -> Future[Outcome]: ...
 
 
 class JobQueue(Protocol):
@@ -202,8 +203,12 @@ class Intake(Generic[Q, W]):
             return None
         return job, work
 
-    def run_job(self, job: Job) -> None:
-        """A worker thread runs one queued unit."""
+    def run_job(self, job: Job) -> Future[Outcome]:
+        """A worker thread stages one queued unit; the job finishes when it is committed.
+
+        The worker is free for the next unit as soon as this one is staged, so
+        units staged meanwhile share its commit (the queues keep the job active
+        until the returned future completes)."""
         work: _Work = job.payload
 
         def progress(done: int, total: int) -> None:
@@ -213,9 +218,19 @@ class Intake(Generic[Q, W]):
                 raise ImportCancelled("modeld is stopping")
 
         try:
-            outcome = self._importer.import_unit(work.unit, copy=work.copy, progress=progress)
+            committed = self._importer.submit_unit(work.unit, copy=work.copy, progress=progress)
         except Exception as exc:  # a bug must cost one file, never the daemon
-            log.exception("import of %s crashed", work.unit.source)
+            committed = Future()
+            committed.set_exception(exc)
+        finished: Future[Outcome] = Future()
+        committed.add_done_callback(lambda future: finished.set_result(self._finish(work, future)))
+        return finished
+
+    def _finish(self, work: _Work, committed: Future[Outcome]) -> Outcome:
+        try:
+            outcome = committed.result()
+        except Exception as exc:
+            log.error("import of %s crashed", work.unit.source, exc_info=exc)
             outcome = Failed(str(work.unit.source), f"internal error: {exc}")
             # the importer never got to report it: status and the tray still must
             self._publish(events.Failed(str(work.unit.source), outcome.reason))
@@ -225,6 +240,7 @@ class Intake(Generic[Q, W]):
             for file in work.unit.files:
                 self._finish_watched(file.path, outcome, work.watch)
         work.result.set_result(outcome)
+        return outcome
 
     def _finish_watched(self, path: Path, outcome: Outcome, watch: WatchConfig) -> None:
         if isinstance(outcome, Waiting):

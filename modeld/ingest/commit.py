@@ -126,11 +126,6 @@ class Committer:
         """Choose the folder and write metadata.json into staging (no flush: the batch's)."""
         meta = staged.meta
         folder = self.folders.choose(meta.model_type, meta.family, staged.unit.name, meta.blake3)
-        if os.path.lexists(folder):  # made by another process since the family was listed
-            self.folders.refresh(folder.parent)
-            folder = self.folders.choose(
-                meta.model_type, meta.family, staged.unit.name, meta.blake3
-            )
         (staged.staging / METADATA_NAME).write_bytes(encode_json(meta.to_json(folder)))
         record = staged.record
         record.stage, record.folder, record.model_id = "placing", str(folder), meta.id

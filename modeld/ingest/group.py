@@ -1,94 +1,70 @@
 """Group commit: units staged by concurrent workers share one commit.
 
-PostgreSQL's commit_delay/commit_siblings, in small: a worker that has staged
-a unit queues it; when no commit is running it leads one. The leader waits a
-few milliseconds, and only while other workers are still staging (a lone
-worker never waits), then commits everything queued as one batch (one flush,
-one journal entry, one index transaction) and hands each worker its outcome.
+Workers stage units and queue them here; a committer thread commits whatever
+is queued as one batch (one flush, one journal entry, one index transaction),
+while the workers stage the next units. No timer is needed: the longer a
+commit takes (the flush), the more units are ready for the next one, as with
+PostgreSQL's group commit. Each unit gets a future that completes once its
+batch is committed or rolled back.
+
+The thread starts with the first unit, leaves after a second idle, and is
+not a daemon thread, so an exiting process still commits what it staged.
+The queue is bounded: a worker waits when the committer falls behind.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import Future
 
 from modeld.ingest.outcomes import Failed, Outcome
 from modeld.ingest.stage import StagedUnit
 
 log = logging.getLogger(__name__)
 
-WINDOW = 0.005  # seconds a leader waits for workers still staging
-MAX_UNITS = 256
+MAX_UNITS = 256  # per batch
+MAX_QUEUED = 1024  # staged and not committed, across all workers
+IDLE_SECONDS = 1.0
 
-
-@dataclass
-class _Slot:
-    staged: StagedUnit
-    outcome: Outcome | None = None
+Commit = Callable[[list[StagedUnit]], list[Outcome]]
 
 
 class GroupCommit:
-    def __init__(
-        self,
-        commit: Callable[[list[StagedUnit]], list[Outcome]],
-        *,
-        window: float = WINDOW,
-        max_units: int = MAX_UNITS,
-    ):
+    def __init__(self, commit: Commit, *, max_units: int = MAX_UNITS, max_queued: int = MAX_QUEUED):
         self._commit = commit
-        self._window = window
         self._max_units = max_units
+        self._max_queued = max_queued
         self._cond = threading.Condition()
-        self._queue: list[_Slot] = []
-        self._staging = 0  # workers staging a unit now: their units are worth waiting for
-        self._leading = False
+        self._queue: list[tuple[StagedUnit, Future[Outcome]]] = []
+        self._thread: threading.Thread | None = None
 
-    @contextmanager
-    def staging(self) -> Iterator[None]:
-        """Around a worker's staging, so a leader knows more units are on their way."""
+    def submit(self, staged: StagedUnit) -> Future[Outcome]:
+        """Queue a staged unit; its future completes when its batch is committed."""
+        result: Future[Outcome] = Future()
         with self._cond:
-            self._staging += 1
-        try:
-            yield
-        finally:
+            self._cond.wait_for(lambda: len(self._queue) < self._max_queued)
+            self._queue.append((staged, result))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="modeld-commit")
+                self._thread.start()
+            self._cond.notify_all()
+        return result
+
+    def _run(self) -> None:
+        while True:
             with self._cond:
-                self._staging -= 1
-                self._cond.notify_all()
-
-    def submit(self, staged: StagedUnit) -> Outcome:
-        """Returns once the batch holding `staged` is committed (or rolled back)."""
-        slot = _Slot(staged)
-        with self._cond:
-            self._queue.append(slot)
-            self._cond.notify_all()
-        while slot.outcome is None:
-            self._lead_or_wait(slot)
-        return slot.outcome
-
-    def _lead_or_wait(self, slot: _Slot) -> None:
-        with self._cond:
-            if self._leading:
-                self._cond.wait_for(lambda: slot.outcome is not None or not self._leading)
-                return
-            self._leading = True
-            deadline = time.monotonic() + self._window
-            while self._staging and len(self._queue) < self._max_units:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            batch, self._queue = self._queue[: self._max_units], self._queue[self._max_units :]
-        try:
-            outcomes = self._commit([item.staged for item in batch])
-        except Exception as exc:  # a bug costs this batch (recover() finishes it), never a hang
-            log.exception("group commit of %d units failed", len(batch))
-            outcomes = [Failed(str(i.staged.unit.source), f"internal error: {exc}") for i in batch]
-        with self._cond:
-            for item, outcome in zip(batch, outcomes, strict=True):
-                item.outcome = outcome
-            self._leading = False
-            self._cond.notify_all()
+                if not self._cond.wait_for(lambda: self._queue, IDLE_SECONDS):
+                    self._thread = None
+                    return
+                batch = self._queue[: self._max_units]
+                del self._queue[: self._max_units]
+                self._cond.notify_all()  # room for a waiting worker
+            try:
+                outcomes = self._commit([staged for staged, _ in batch])
+            except Exception as exc:  # a bug costs this batch (recover() finishes it), no hang
+                log.exception("group commit of %d units failed", len(batch))
+                outcomes = [Failed(str(s.unit.source), f"internal error: {exc}") for s, _ in batch]
+            for (_, result), outcome in zip(batch, outcomes, strict=True):
+                result.set_result(outcome)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,10 @@ class Importer:
         self.on_event = on_event or (lambda event: None)
         self.after_import = list(after_import)
         self.committer = Committer(self.root, self.journal)
-        self.group = GroupCommit(self._commit)
+        self.group = GroupCommit(self._commit_and_emit)
+        # the steps after an import (links, Hub) of units committed in groups run
+        # on a thread of their own: the next commit does not wait for them
+        self._steps = ThreadPoolExecutor(1, "modeld-after-import") if self.after_import else None
 
     # -- entry points -----------------------------------------------------
 
@@ -142,11 +146,19 @@ class Importer:
         self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None = None
     ) -> Outcome:
         """One unit, committed together with any that other threads staged meanwhile."""
-        with self.group.staging():
-            staged = self.stage_unit(unit, copy=copy, progress=progress)
-        if not isinstance(staged, StagedUnit):
-            return self._emit(staged)
-        return self._emit(self.group.submit(staged))
+        return self.submit_unit(unit, copy=copy, progress=progress).result()
+
+    def submit_unit(
+        self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None = None
+    ) -> Future[Outcome]:
+        """Stage `unit` in this thread and queue it for the group commit (group.py):
+        the future completes once it is committed, so a worker can stage the next."""
+        staged = self.stage_unit(unit, copy=copy, progress=progress)
+        if isinstance(staged, StagedUnit):
+            return self._then_steps(staged, self.group.submit(staged))
+        done: Future[Outcome] = Future()
+        done.set_result(self._emit(staged))
+        return done
 
     # -- the stages -------------------------------------------------------
 
@@ -202,6 +214,30 @@ class Importer:
             if isinstance(outcome, Imported):
                 self._after_import(staged.meta, staged.sniffed.details)
         return outcomes
+
+    def _commit_and_emit(self, batch: list[StagedUnit]) -> list[Outcome]:
+        return [self._emit(outcome) for outcome in self.committer.commit(batch)]
+
+    def _then_steps(self, staged: StagedUnit, committed: Future[Outcome]) -> Future[Outcome]:
+        """The unit's future, completed once its after-import steps ran too."""
+        steps = self._steps
+        if steps is None:
+            return committed
+        done: Future[Outcome] = Future()
+
+        def finish(outcome: Outcome) -> None:
+            if isinstance(outcome, Imported):
+                self._after_import(staged.meta, staged.sniffed.details)
+            done.set_result(outcome)
+
+        def follow(future: Future[Outcome]) -> None:
+            try:
+                steps.submit(finish, future.result())
+            except RuntimeError:  # the interpreter is exiting: no new threads
+                finish(future.result())
+
+        committed.add_done_callback(follow)
+        return done
 
     def _after_import(self, meta: ModelMeta, details: Mapping[str, Any] | None) -> None:
         """`details`: the parsed header, when this import read one (the enricher's clues)."""

@@ -95,7 +95,7 @@ def stage_files(
         record.sources[source] = before
         if source in linked:
             _link_or_rename(file.path, staged, record, journal)
-            digests[file.name] = hash_file(staged, progress)
+            digests[file.name] = hash_staged(staged, before[0], progress)
             after = journal_ops.stat_key(staged)
         else:
             digests[file.name] = copy_file(file.path, staged, before[0], progress)
@@ -128,16 +128,17 @@ def copy_file(source: Path, staged: Path, size: int, progress: ProgressFn | None
     return copy_small(source, staged, progress)
 
 
+def hash_staged(staged: Path, size: int, progress: ProgressFn | None) -> Digests:
+    """A small file's digests from one read on this thread (hash_file's SHA-256
+    thread costs more than hashing a few kilobytes)."""
+    if size > SMALL_FILE:
+        return hash_file(staged, progress)
+    return _digests(_read(staged), progress)
+
+
 def copy_small(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
     """One read, both hashes, one write; no fsync (the batch's flush makes it durable)."""
-    fd = os.open(source, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        chunks = []
-        while chunk := os.read(fd, SMALL_FILE + 1):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
+    data = _read(source)
     out = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     try:
         view = memoryview(data)
@@ -145,6 +146,21 @@ def copy_small(source: Path, staged: Path, progress: ProgressFn | None) -> Diges
             view = view[os.write(out, view) :]
     finally:
         os.close(out)
+    return _digests(data, progress)
+
+
+def _read(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        chunks = []
+        while chunk := os.read(fd, SMALL_FILE + 1):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _digests(data: bytes, progress: ProgressFn | None) -> Digests:
     if progress is not None:
         progress(len(data))
     return Digests(

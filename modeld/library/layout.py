@@ -84,9 +84,10 @@ class FolderNames:
     Each family folder is listed once (its names' collision keys kept), and
     every folder chosen since is added, so an import costs the same in a
     library of 100,000 models as in an empty one. Another process may create
-    a folder after the listing: the rename into place then fails (the folder
-    is not empty) and the caller asks again with `refresh`. Not thread-safe:
-    its one user, the committer, holds the commit lock.
+    a folder after the listing: one stat of the chosen name sees it, and the
+    family is listed again. (One made between that stat and the rename makes
+    the rename fail, as the folder is not empty: nothing is overwritten.) Not
+    thread-safe: its one user, the committer, holds the commit lock.
     """
 
     def __init__(self, root: Path):
@@ -95,16 +96,17 @@ class FolderNames:
 
     def choose(self, model_type: str, family: str, name: str, key: str) -> Path:
         parent = model_parent(self.root, model_type, family)
-        taken = self._taken.get(parent)
-        if taken is None:
-            taken = self._taken[parent] = self._list(parent)
-        folder = parent / unique_component(safe_component(name), taken, key)
-        taken.add(collision_key(folder.name))
+        folder = self._choose(parent, name, key, listed=parent in self._taken)
+        if os.path.lexists(folder):  # made by another process since the listing: list again
+            self._taken.pop(parent, None)
+            folder = self._choose(parent, name, key, listed=False)
+        self._taken[parent].add(collision_key(folder.name))
         return folder
 
-    def refresh(self, parent: Path) -> None:
-        """Forget what is known of `parent`: the next `choose` there lists it again."""
-        self._taken.pop(parent, None)
+    def _choose(self, parent: Path, name: str, key: str, *, listed: bool) -> Path:
+        if not listed:
+            self._taken[parent] = self._list(parent)
+        return parent / unique_component(safe_component(name), self._taken[parent], key)
 
     @staticmethod
     def _list(parent: Path) -> set[str]:

@@ -17,6 +17,9 @@
   cancels the waiting ones and waits for the workers.
 - A job reports progress through `job.progress(done, total)`; `snapshot()`
   is the contract's status "queues" list.
+- `run` may return a Future: the job then finishes (and stays active) until
+  it completes, while its worker goes on to the next job. The importer does
+  this to commit the units its workers staged in groups.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +149,11 @@ class DeviceQueues:
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        with self._cond:  # jobs their workers handed on (staged units being committed)
+            self._cond.wait_for(
+                lambda: not any(pool.active for pool in self._pools.values()),
+                max(0.0, deadline - time.monotonic()),
+            )
         stuck = [t.name for t in threads if t.is_alive()]
         if stuck:
             log.warning("queues: %d job(s) still running at shutdown: %s", len(stuck), stuck)
@@ -260,15 +269,28 @@ class DeviceQueues:
                 pool.active.append(job)
                 self._cond.notify_all()  # room for a blocked submitter
             try:
-                self._run(job)
+                result = self._run(job)
             except Exception as exc:  # one job's bug must cost one job, not the worker
                 job.error = exc
                 log.exception("job %s failed", job.path)
-            finally:
-                with self._cond:
-                    pool.active.remove(job)
-                    job.finished.set()
-                    self._cond.notify_all()
+                result = None
+            except BaseException:  # the worker dies (health() says so); the job still ends
+                self._finish(pool, job)
+                raise
+            if isinstance(result, Future):
+                # finishes later (a group commit): the worker takes the next job now
+                result.add_done_callback(lambda _, job=job: self._finish(pool, job))
+            else:
+                self._finish(pool, job)
+
+    def _finish(self, pool: _Pool, job: Job) -> None:
+        with self._cond:
+            pool.active.remove(job)
+            job.finished.set()
+            idle = not pool.threads and not pool.waiting and not pool.active
+            if idle and not self._stopping and self._pools.get(pool.device.name) is pool:
+                del self._pools[pool.device.name]  # its workers retired meanwhile
+            self._cond.notify_all()
 
     def _retire(self, pool: _Pool, thread: threading.Thread) -> None:
         """A worker leaves its pool (lock held); an empty, idle pool leaves the status."""

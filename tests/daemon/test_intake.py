@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -77,11 +78,16 @@ class FakeImporter:
         self.decide = decide
         self.units: list[ImportUnit] = []
 
-    def import_unit(self, unit: ImportUnit, *, copy: bool, progress=None) -> Outcome:
+    def submit_unit(self, unit: ImportUnit, *, copy: bool, progress=None) -> Future[Outcome]:
         self.units.append(unit)
         if progress is not None:
             progress(1, 1)
-        return self.decide(unit)
+        done: Future[Outcome] = Future()
+        try:
+            done.set_result(self.decide(unit))
+        except Exception as exc:  # the importer's bug, as the real future would carry it
+            done.set_exception(exc)
+        return done
 
 
 @pytest.fixture
