@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 # the exit codes live with CliError; commands import them from here
 from modeld.cli.errors import EXIT_FAILURE as EXIT_FAILURE
@@ -18,18 +18,25 @@ from modeld.cli.errors import CliError
 if TYPE_CHECKING:
     import sqlite3
 
+    from peewee import SqliteDatabase
+
+    from modeld.config import Config
+    from modeld.library.db import ModelRecord
+
 Handler = Callable[[argparse.Namespace, "Context"], int]
+# argparse's sub-command registry; generic only in typeshed (not at run time), hence a string
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 class Context:
     def __init__(self, config_path: str | None):
         self.config_path = config_path
-        self._config = None
-        self._db = None
+        self._config: Config | None = None
+        self._db: SqliteDatabase | None = None
         self._reader: sqlite3.Connection | None = None
 
     @property
-    def config(self):
+    def config(self) -> Config:
         """The loaded `modeld.config.Config` (loaded on first use)."""
         if self._config is None:
             from modeld.config import ConfigError, load_config
@@ -40,7 +47,7 @@ class Context:
                 raise CliError(str(exc)) from exc
         return self._config
 
-    def open_index(self):
+    def open_index(self) -> SqliteDatabase:
         """Open the index database (creating library and index if needed)."""
         if self._db is None:
             from modeld.library.db import open_index
@@ -71,7 +78,8 @@ class Context:
 
     def _ensure_library(self) -> None:
         """The library is there (created if new), or a one-line error."""
-        from modeld.library.layout import LibraryOffline, ensure_library
+        from modeld.library.errors import LibraryOffline
+        from modeld.library.layout import ensure_library
 
         try:
             ensure_library(self.config.library_root, self.config.daemon.state_dir)
@@ -80,9 +88,10 @@ class Context:
         except OSError as exc:
             raise CliError(f"cannot open the library at {self.config.library_root}: {exc}") from exc
 
-    def require_model(self, text: str):
+    def require_model(self, text: str) -> ModelRecord:
         """The model a user named (id, id prefix or exact name), or a one-line error."""
-        from modeld.library.index import AmbiguousModel, find_model
+        from modeld.library.errors import AmbiguousModel
+        from modeld.library.index import find_model
 
         self.open_index()
         try:
@@ -102,7 +111,7 @@ class Context:
             self._db = None
 
 
-def print_json(document: Any) -> None:
+def print_json(document: object) -> None:
     """Exactly one JSON document on stdout.
 
     ASCII-escaped: a file name that is not valid UTF-8 reaches us with
@@ -114,7 +123,7 @@ def print_json(document: Any) -> None:
 
 
 def add_command(
-    subparsers: argparse._SubParsersAction,
+    subparsers: Subparsers,
     name: str,
     handler: Handler,
     help: str,
@@ -140,9 +149,7 @@ def add_model_id(parser: argparse.ArgumentParser, *, optional: bool = False) -> 
     )
 
 
-def add_group(
-    subparsers: argparse._SubParsersAction, name: str, help: str
-) -> argparse._SubParsersAction:
+def add_group(subparsers: Subparsers, name: str, help: str) -> Subparsers:
     """A command whose actions are sub-commands (`modeld links check`)."""
     actions = subparsers.add_parser(name, help=help).add_subparsers(dest=f"{name}_action")
     actions.metavar = "ACTION"

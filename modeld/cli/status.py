@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from modeld.cli.context import (
     EXIT_FAILURE,
     EXIT_NO_DAEMON,
-    CliError,
     Context,
+    Subparsers,
     add_command,
     print_json,
 )
-from modeld.control.client import DaemonError, DaemonNotRunning, call
+from modeld.cli.errors import CliError
+from modeld.control.client import call
+from modeld.control.errors import DaemonError, DaemonNotRunning
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     add_command(subparsers, "status", cmd_status, "ask the running daemon what it is doing")
     add_command(subparsers, "pause", cmd_pause_resume, "hold the import queues")
     add_command(subparsers, "resume", cmd_pause_resume, "release them")
 
 
-def _call(ctx: Context, cmd: str) -> Any:
+def _call(ctx: Context, cmd: str) -> Any:  # the daemon's JSON reply
     try:
         return call(ctx.config.socket_path, cmd)
     except DaemonNotRunning as exc:
@@ -45,7 +48,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def status_lines(status: dict[str, Any]) -> list[str]:
+def status_lines(status: Mapping[str, Any]) -> list[str]:
+    """`status`'s lines, from the daemon's JSON status document."""
     lines = [f"modeld {status['state']} (pid {status['pid']})"]
     library = status.get("library", {})
     if library:
@@ -78,7 +82,7 @@ def status_lines(status: dict[str, Any]) -> list[str]:
 SHOWN_PER_LIST = 5
 
 
-def held_lines(waiting: list[Any], errors: list[Any]) -> list[str]:
+def held_lines(waiting: Sequence[Any], errors: Sequence[Any]) -> list[str]:
     """The counts of files waiting and refused, then the oldest waiting and newest errors."""
     lines = [f"waiting {len(waiting)}, errors {len(errors)}"]
     for item in waiting[:SHOWN_PER_LIST]:
@@ -92,14 +96,14 @@ def held_lines(waiting: list[Any], errors: list[Any]) -> list[str]:
     return lines
 
 
-def error_text(error: Any) -> str:
+def error_text(error: object) -> str:
     """`path: reason`; a daemon older than `errors` objects sent plain strings."""
     if isinstance(error, dict):
         return f"{error['path']}: {error['reason']}" if error.get("path") else error["reason"]
     return str(error)
 
 
-def hub_line(hub: dict[str, Any]) -> str:
+def hub_line(hub: Mapping[str, Any]) -> str:
     state = hub.get("state", "disabled")
     if state == "offline" and hub.get("next_try") is not None:
         return f"hub: offline (next try in {int(hub['next_try'])} s)"
