@@ -60,7 +60,7 @@ def count_quarantine(folder: Path) -> int:
 
 
 def list_quarantine(folder: Path) -> list[dict[str, Any]]:
-    entries = []
+    entries: list[dict[str, Any]] = []
     if not folder.is_dir():
         return entries
     for record_path in sorted(folder.glob(f"*{RECORD_SUFFIX}")):

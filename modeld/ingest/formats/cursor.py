@@ -58,13 +58,16 @@ class Cursor:
         self.pos += count
 
     def u8(self, purpose: str) -> int:
-        return _U8.unpack(self.take(1, purpose))[0]
+        value: int = _U8.unpack(self.take(1, purpose))[0]
+        return value
 
     def u32(self, purpose: str) -> int:
-        return _U32.unpack(self.take(4, purpose))[0]
+        value: int = _U32.unpack(self.take(4, purpose))[0]
+        return value
 
     def u64(self, purpose: str) -> int:
-        return _U64.unpack(self.take(8, purpose))[0]
+        value: int = _U64.unpack(self.take(8, purpose))[0]
+        return value
 
     def skip_strings(self, count: int, purpose: str, max_length: int) -> None:
         """Skip `count` length-prefixed strings (a vocabulary) without decoding them.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from modeld.ingest.formats.gguf import MAGIC as GGUF_MAGIC
 from modeld.ingest.formats.gguf import read_gguf
@@ -81,7 +81,7 @@ def sniff_handle(handle: BinaryIO, size: int, name: str) -> SniffResult:
     return Refused(_unknown_reason(head, name))
 
 
-def _pickle_result(result: dict | Dangerous) -> SniffResult:
+def _pickle_result(result: dict[str, Any] | Dangerous) -> SniffResult:
     return result if isinstance(result, Dangerous) else Sniffed("pickle", result)
 
 

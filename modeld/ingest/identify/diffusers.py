@@ -54,7 +54,7 @@ def diffusers_kind(details: Mapping[str, Any], extra: dict[str, Any]) -> Kind:
 def denoiser_tensors(details: Mapping[str, Any]) -> Sequence[Tensor]:
     components = details.get("components", {})
     for key in ("transformer", "unet", "prior", "decoder"):
-        tensors = components.get(key, {}).get("tensors")
+        tensors: Sequence[Tensor] = components.get(key, {}).get("tensors") or ()
         if tensors:
             return tensors
     return ()

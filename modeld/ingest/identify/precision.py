@@ -77,10 +77,10 @@ def precision_and_quant(f: Facts) -> tuple[Label, Label]:
     if f.format == "gguf":
         file_type = f.kv.get("general.file_type")
         if isinstance(file_type, int) and file_type in FILE_TYPES:
-            quant = FILE_TYPES[file_type]
-            if quant in FLOAT_QUANTS:
-                return Label(FLOAT_QUANTS[quant], "header", SURE), NONE
-            return NONE, Label(quant, "header", SURE)
+            file_quant = FILE_TYPES[file_type]
+            if file_quant in FLOAT_QUANTS:
+                return Label(FLOAT_QUANTS[file_quant], "header", SURE), NONE
+            return NONE, Label(file_quant, "header", SURE)
         if match := _QUANT.search(name):
             return NONE, Label(match.group(1).upper(), "name", 0.6)
         dominant = _dominant(f.dtypes, exclude=("F32",)) or _dominant(f.dtypes)

@@ -4,6 +4,7 @@ present, otherwise counted from the tensor shapes or a pickle's storages."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 from modeld.ingest.formats import Sniffed
 from modeld.ingest.identify.facts import Facts
@@ -11,12 +12,11 @@ from modeld.ingest.identify.labels import LIKELY, SURE, Label
 
 
 def params_of(sniffed: Sniffed) -> int | None:
-    tensors = sniffed.details.get("tensors")
+    tensors: Sequence[tuple[str, str, tuple[int, ...]]] = sniffed.details.get("tensors") or ()
     if tensors:
-        return sum(math.prod(t[2]) for t in tensors)
-    storages = sniffed.details.get("storages") or {}
-    total = sum(storages.values())
-    return total or None
+        return sum(math.prod(shape) for _name, _dtype, shape in tensors)
+    storages: Mapping[str, int] = sniffed.details.get("storages") or {}
+    return sum(storages.values()) or None
 
 
 def size_class(f: Facts, params: int | None) -> Label | None:

@@ -130,7 +130,7 @@ def _hidden_pickles(
     archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], explained: set[zipfile.ZipInfo]
 ) -> list[tuple[StreamFacts, bytes]]:
     """Pickles in members that neither are named like one nor hold a storage."""
-    found = []
+    found: list[tuple[StreamFacts, bytes]] = []
     for info in infos:
         if info in explained or info.is_dir() or info.file_size == 0:
             continue
