@@ -6,21 +6,36 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeld.cli.context import (
     EXIT_FAILURE,
     EXIT_NO_DAEMON,
     EXIT_OK,
-    CliError,
     Context,
+    Subparsers,
     add_command,
     add_group,
     print_json,
 )
+from modeld.cli.errors import CliError
+
+# annotation-only: the service modules load when a service command runs, not at start-up
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from modeld.service.base import ManagerStatus, ServiceManager
+    from modeld.service.plan import ApplyReport, Host, InstallRecord, Plan, Runner
+
+    class StatusDocument(ManagerStatus):
+        """`service status --json`: the manager's view, then what modeld knows."""
+
+        installed: bool
+        files: list[str]
+        daemon: Mapping[str, Any] | None  # the daemon's JSON status, or {"error": ...}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     actions = add_group(
         subparsers, "service", "start modeld at login (systemd user unit / launchd agent)"
     )
@@ -40,20 +55,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 # Seams for tests: the host and the command runner. Tests replace them where
 # the real thing cannot exist on the test machine (launchctl on Linux).
-def current_host():
+def current_host() -> Host:
     from modeld.service.plan import Host
 
     return Host.current()
 
 
-def command_runner():
+def command_runner() -> Runner:
     from modeld.service.plan import run_command
 
     return run_command
 
 
-def _manager(host):
-    from modeld.service.managers import UnsupportedPlatform, manager_for
+def _manager(host: Host) -> ServiceManager:
+    from modeld.service.errors import UnsupportedPlatform
+    from modeld.service.managers import manager_for
 
     try:
         return manager_for(host, command_runner())
@@ -61,7 +77,7 @@ def _manager(host):
         raise CliError(str(exc)) from exc
 
 
-def _record(host):
+def _record(host: Host) -> InstallRecord | None:
     from modeld.service.plan import read_record
 
     try:
@@ -159,13 +175,14 @@ def cmd_uninstall(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
-    from modeld.control.client import DaemonError, DaemonNotRunning, call
+    from modeld.control.client import call
+    from modeld.control.errors import DaemonError, DaemonNotRunning
 
     host = current_host()
     manager = _manager(host)
     record = _record(host)
     view = manager.status()
-    document: dict[str, Any] = {
+    document: StatusDocument = {
         **view,
         "installed": record is not None,
         "files": sorted(record.files) if record else [],
@@ -187,7 +204,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     return code
 
 
-def _status_lines(doc: dict[str, Any], manager) -> list[str]:
+def _status_lines(doc: StatusDocument, manager: ServiceManager) -> list[str]:
     from modeld.service.base import first_line
 
     lines = []
@@ -219,13 +236,14 @@ def _status_lines(doc: dict[str, Any], manager) -> list[str]:
 # -- output -------------------------------------------------------------------
 
 
-def _print_plan(plan, notes: list[str], report, as_json: bool) -> None:
+def _print_plan(plan: Plan, notes: list[str], report: ApplyReport | None, as_json: bool) -> None:
     """The plan as --dry-run shows it (report None), or with each action's outcome."""
     outcomes = {id(o.action): o for o in report.outcomes} if report else {}
     if as_json:
         actions = []
         for action in plan.actions:
-            entry = action.document()
+            # a copy that can take the outcome's fields too (bool, None)
+            entry: dict[str, object] = dict(action.document())
             if report is not None:
                 outcome = outcomes.get(id(action))
                 entry["done"] = outcome is not None
@@ -245,9 +263,9 @@ def _print_plan(plan, notes: list[str], report, as_json: bool) -> None:
     for action in plan.actions:
         if report is None:
             print(f"would {action.describe()}")
-            document = action.document()
-            if "content" in document:
-                print("".join(f"    {line}\n" for line in document["content"].splitlines()), end="")
+            content = action.document().get("content")
+            if isinstance(content, str):  # a file to write: shown indented
+                print("".join(f"    {line}\n" for line in content.splitlines()), end="")
             continue
         outcome = outcomes.get(id(action))
         if outcome is None:
