@@ -28,7 +28,7 @@ from modeld.control import events
 from modeld.ingest import attach, stage
 from modeld.ingest import journal as journal_ops
 from modeld.ingest.commit import Committer
-from modeld.ingest.errors import ImportCancelled
+from modeld.ingest.errors import ImportCancelled, NoOwner
 from modeld.ingest.formats import Dangerous, Refused
 from modeld.ingest.formats.combine import inspect_unit
 from modeld.ingest.group import GroupCommit
@@ -251,7 +251,7 @@ class Importer:
         try:
             owner = attach.find_owner(self.root, source.name)
             meta, changed = attach.attach(self.root, self.journal, source, owner, copy=copy)
-        except (attach.NoOwner, FileExistsError) as exc:  # their messages say why
+        except (NoOwner, FileExistsError) as exc:  # their messages say why
             return Failed(str(source), str(exc))
         except OSError as exc:
             return Failed(str(source), describe_os_error(exc, source))

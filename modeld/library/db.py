@@ -13,6 +13,7 @@ which also reads the index without the ORM).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,14 @@ class FsTextField(TextField):
     """A TextField for paths and file names: any name the OS allows."""
 
     def db_value(self, value: Any) -> Any:
-        return to_db(value) if isinstance(value, str) else super().db_value(value)
+        if isinstance(value, str):
+            return to_db(value)
+        return super().db_value(value)  # type: ignore[no-untyped-call]  # peewee's stubs leave it unannotated
 
     def python_value(self, value: Any) -> Any:
-        return from_db(value) if isinstance(value, bytes) else super().python_value(value)
+        if isinstance(value, bytes):
+            return from_db(value)
+        return super().python_value(value)  # type: ignore[no-untyped-call]  # as db_value
 
 
 class IndexModel(Model):
@@ -70,12 +75,15 @@ class ModelRecord(IndexModel):
     hub = TextField(null=True)  # JSON object
     imported_at = FloatField()  # unix time
 
+    files: Iterable[FileRecord]  # FileRecord's backref: a query over this model's files
+
     class Meta:
         table_name = "models"
 
     @property
     def tag_list(self) -> list[str]:
-        return json.loads(self.tags)
+        tags: list[str] = json.loads(self.tags)
+        return tags
 
 
 class FileRecord(IndexModel):

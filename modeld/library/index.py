@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from peewee import fn
 
-from modeld.library.db import FileRecord, ModelRecord, database, from_db, to_db
+from modeld.library.db import FileRecord, ModelRecord, database
 from modeld.library.errors import AmbiguousModel
+from modeld.library.rows import from_db, to_db
 from modeld.library.rows import model_objects as row_objects
 from modeld.vocab.naming import display_name
 
@@ -75,9 +76,10 @@ def _upsert(root: Path, folder: Path, meta: ModelMeta) -> int:
         sql(f"DELETE FROM model_search WHERE rowid IN ({stale})", (rel,))
         sql("DELETE FROM models WHERE rel_path = ?", (rel,))
         placeholders = ", ".join("?" * len(values))
-        pk = sql(f"INSERT INTO models ({_MODEL_COLUMNS}) VALUES ({placeholders})", values).lastrowid
+        cursor = sql(f"INSERT INTO models ({_MODEL_COLUMNS}) VALUES ({placeholders})", values)
+        pk = int(cursor.lastrowid)
     else:
-        pk = found[0]
+        pk = int(found[0])
         assignments = ", ".join(f"{column} = ?" for column in _MODEL_COLUMNS.split(", "))
         sql(f"UPDATE models SET {assignments} WHERE pk = ?", (*values, pk))
         sql("DELETE FROM files WHERE model_id = ?", (pk,))

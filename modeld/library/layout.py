@@ -41,7 +41,7 @@ def ensure_library(root: Path, state_dir: Path | None = None) -> str:
     known_file = state_dir / KNOWN_LIBRARIES if state_dir is not None else None
     known = json.loads(known_file.read_text()) if known_file and known_file.exists() else {}
     if marker.exists():
-        library_id = json.loads(marker.read_text())["library_id"]
+        library_id = str(json.loads(marker.read_text())["library_id"])
     elif str(root) in known:
         raise LibraryOffline(f"the library at {root} is offline (drive not mounted?)")
     else:

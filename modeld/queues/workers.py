@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
@@ -279,9 +280,12 @@ class DeviceQueues:
                 raise
             if isinstance(result, Future):
                 # finishes later (a group commit): the worker takes the next job now
-                result.add_done_callback(lambda _, job=job: self._finish(pool, job))
+                result.add_done_callback(functools.partial(self._finish_when_done, pool, job))
             else:
                 self._finish(pool, job)
+
+    def _finish_when_done(self, pool: _Pool, job: Job, _done: Future[Any]) -> None:
+        self._finish(pool, job)
 
     def _finish(self, pool: _Pool, job: Job) -> None:
         with self._cond:
