@@ -6,19 +6,20 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from modeld.after_import import AfterImport, after_import_steps
-from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, print_json
+from modeld.cli.context import EXIT_FAILURE, Context, Subparsers, add_command, print_json
+from modeld.cli.errors import CliError
 from modeld.cli.progress import ProgressLine
-from modeld.control.client import DaemonError, DaemonNotRunning, call, subscribe
+from modeld.control.client import call, subscribe
+from modeld.control.errors import DaemonError, DaemonNotRunning, ProtocolError
 from modeld.control.events import FINISHED, Event, ImportStarted, Progress, parse_event
-from modeld.control.protocol import ProtocolError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = add_command(
         subparsers, "import", cmd_import, "import files or folders into the library now"
     )
@@ -43,9 +44,10 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
 
 def _import_via_daemon(
     ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool
-) -> dict | None:
-    """The daemon's report, or None when no daemon runs. Its progress events for
-    these paths draw the same progress line as an in-process import."""
+) -> dict[str, Any] | None:
+    """The daemon's report (its JSON `import` document), or None when no daemon
+    runs. Its progress events for these paths draw the same progress line as an
+    in-process import."""
     progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
     try:
         with subscribe(ctx.config.socket_path, timeout=10) as subscription:
@@ -58,7 +60,7 @@ def _import_via_daemon(
             follower = _ProgressFollower(subscription.events, paths, progress)
             follower.start()
             try:
-                report = call(
+                report: dict[str, Any] = call(
                     ctx.config.socket_path,
                     "import",
                     timeout=None,
@@ -96,7 +98,7 @@ class _ProgressFollower(threading.Thread):
             for message in self.events:
                 event = parse_event(message)
                 path = getattr(event, "path", None)
-                if path is not None and self._ours(path):
+                if event is not None and path is not None and self._ours(path):
                     self._draw(event, path)
         except (OSError, ValueError, ProtocolError):
             pass  # the stream closes when the import's reply is in
@@ -126,7 +128,9 @@ class _ProgressFollower(threading.Thread):
             self.line.finish()
 
 
-def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool):
+def _import_in_process(
+    ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool
+) -> dict[str, Any]:
     # lazy: CLI start-up (an import through the daemon never loads the pipeline)
     from modeld.ingest.pipeline import Importer, recover
 
@@ -154,7 +158,7 @@ def _after_import_steps(ctx: Context) -> list[AfterImport]:
     return after_import_steps(LinkManager(ctx.config))
 
 
-def _print_import_report(report: dict[str, Any]) -> None:
+def _print_import_report(report: Mapping[str, Any]) -> None:
     for model in report["imported"]:
         print(f"imported  {model['id']}  {model['model_type']}/{model['family']}  {model['name']}")
     for item in report["duplicates"]:

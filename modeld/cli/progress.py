@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class ProgressLine:
-    def __init__(self, enabled: bool, stream=sys.stderr):
+    def __init__(self, enabled: bool, stream: TextIO = sys.stderr):
         self.enabled = enabled
         self.stream = stream
         self.label = ""
