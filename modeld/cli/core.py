@@ -7,22 +7,26 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modeld.cli.context import (
     EXIT_FAILURE,
-    CliError,
     Context,
+    Subparsers,
     add_command,
     add_group,
     add_model_id,
     print_json,
 )
+from modeld.cli.errors import CliError
 from modeld.cli.progress import ProgressLine
 from modeld.sizes import human_size
 
+if TYPE_CHECKING:
+    from modeld.library.metadata import ModelMeta
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: Subparsers) -> None:
     p = add_command(subparsers, "search", cmd_search, "full-text search")
     p.add_argument("query", nargs="*", metavar="QUERY")
     p.add_argument("--type", dest="model_type", metavar="T", help="only this model_type")
@@ -65,7 +69,9 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError("--limit must be zero or more", code=2)
     index = ctx.read_index()
     rows = search_rows(index, " ".join(args.query), model_type=args.model_type, limit=args.limit)
-    models = model_objects(index, ctx.config.library_root, rows)
+    # library/rows.py's model_objects takes list[Mapping] where search_rows gives
+    # list[dict]: a list is invariant; its parameter should be a Sequence (library's to fix)
+    models = model_objects(index, ctx.config.library_root, rows)  # type: ignore[arg-type]
     if args.json:
         print_json(models)
     else:
@@ -145,7 +151,7 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _hub_lines(model: dict[str, Any], meta) -> list[str]:
+def _hub_lines(model: dict[str, Any], meta: ModelMeta | None) -> list[str]:
     from modeld.hub.present import hub_lines
 
     return hub_lines(model.get("hub"), meta.extra if meta else {})
