@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from modeld.cli.context import EXIT_FAILURE, CliError, Context, add_command, add_group, print_json
+from modeld.cli.context import EXIT_FAILURE, Context, Subparsers, add_command, add_group, print_json
+from modeld.cli.errors import CliError
+
+if TYPE_CHECKING:
+    from modeld.links.health import CheckDocument
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     actions = add_group(subparsers, "links", "links into apps: sync, check, repair")
     for name, text in (
         ("sync", "create missing links for every model in every app (full reconcile)"),
@@ -30,14 +34,18 @@ def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError(str(exc)) from exc
     ctx.open_index()
     manager = LinkManager(ctx.config)
-    run = {"sync": manager.sync_all, "check": manager.check, "repair": manager.repair}
-    result = run[args.links_action]()
+    # check's document has its own type; sync's and repair's are the same report
+    result: CheckDocument | dict[str, Any]
+    if args.links_action == "check":
+        result = manager.check()
+        if not args.json:
+            _print_check(result)
+    else:
+        result = {"sync": manager.sync_all, "repair": manager.repair}[args.links_action]()
+        if not args.json:
+            _print_report(args.links_action, result)
     if args.json:
         print_json(result)
-    elif args.links_action == "check":
-        _print_check(result)
-    else:
-        _print_report(args.links_action, result)
     if result.get("library") == "offline":
         print(
             f"modeld: the library at {ctx.config.library_root} is not mounted; nothing was changed",
@@ -47,7 +55,7 @@ def cmd_links(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _print_check(result: dict[str, Any]) -> None:
+def _print_check(result: CheckDocument) -> None:
     print(
         f"{result['checked']} links checked: {result['ok']} ok, {len(result['broken'])} broken, "
         f"{len(result['missing'])} missing, {len(result['orphaned'])} orphaned"
