@@ -11,11 +11,12 @@ import signal
 import sys
 from pathlib import Path
 
-from modeld.cli.context import CliError, Context, add_command
+from modeld.cli.context import Context, Subparsers, add_command
+from modeld.cli.errors import CliError
 from modeld.logformat import ENCODING, ERRORS, EscapingFormatter
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     add_command(subparsers, "run", cmd_run, "run the daemon in the foreground", json=False)
 
 
@@ -65,8 +66,9 @@ def configure_daemon_logging(log_file: Path, verbose: bool) -> None:
 def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     # lazy: `modeld --help` imports this module, and should not load the whole daemon
     from modeld.config import ConfigError
-    from modeld.control.server import SocketInUse
-    from modeld.daemon.app import AlreadyRunning, Daemon
+    from modeld.control.errors import SocketInUse
+    from modeld.daemon.app import Daemon
+    from modeld.daemon.errors import AlreadyRunning
     from modeld.links.kinds import check_kinds
 
     configure_daemon_logging(ctx.config.daemon.log_file, args.verbose)

@@ -6,14 +6,23 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from modeld.cli.context import EXIT_FAILURE, EXIT_OK, CliError, add_command, add_group, print_json
+from modeld.cli.context import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    Context,
+    Subparsers,
+    add_command,
+    add_group,
+    print_json,
+)
+from modeld.cli.errors import CliError
 from modeld.hub.lookupstate import LookupState
 
 if TYPE_CHECKING:
     from modeld.hub.enrich import EnrichResult
 
 
-def register(subparsers) -> None:
+def register(subparsers: Subparsers) -> None:
     lookup = add_command(
         add_group(subparsers, "hub", "Hugging Face metadata"),
         "lookup",
@@ -38,8 +47,9 @@ def register(subparsers) -> None:
     )
 
 
-def run_lookup(args: argparse.Namespace, ctx) -> int:
-    from modeld.hub.worker import HubDisabled, HubEnricher
+def run_lookup(args: argparse.Namespace, ctx: Context) -> int:
+    from modeld.hub.errors import HubDisabled
+    from modeld.hub.worker import HubEnricher
 
     ctx.open_index()
     # None: lookup_now picks every unconfirmed model (every model with --refresh)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from modeld.cli.context import CliError, Context, add_command
+from modeld.cli.context import Context, Subparsers, add_command
+from modeld.cli.errors import CliError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = add_command(
         subparsers,
         "tray",
