@@ -69,9 +69,7 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError("--limit must be zero or more", code=2)
     index = ctx.read_index()
     rows = search_rows(index, " ".join(args.query), model_type=args.model_type, limit=args.limit)
-    # library/rows.py's model_objects takes list[Mapping] where search_rows gives
-    # list[dict]: a list is invariant; its parameter should be a Sequence (library's to fix)
-    models = model_objects(index, ctx.config.library_root, rows)  # type: ignore[arg-type]
+    models = model_objects(index, ctx.config.library_root, rows)
     if args.json:
         print_json(models)
     else:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ def from_db(value: str | bytes) -> str:
     return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
-def model_objects(conn: sqlite3.Connection, root: Path, models: list[Row]) -> list[dict[str, Any]]:
+def model_objects(
+    conn: sqlite3.Connection, root: Path, models: Sequence[Row]
+) -> list[dict[str, Any]]:
     """Model objects for `models` rows, with their files fetched in one query."""
     files: dict[int, list[Row]] = {model["pk"]: [] for model in models}
     if files:
