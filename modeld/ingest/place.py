@@ -1,7 +1,7 @@
-"""Getting bytes into the library: rename on one device, copy+hash+fsync across.
+"""Small facts about placing files: same device or not, same bytes or not, and why not.
 
-Both paths read each byte exactly once: a rename moves no data and is then
-hashed in place; a copy hashes the bytes as they stream to the staging file.
+How bytes get into staging (a hard link on one device, a hashed copy across)
+is stage.py's; these are the checks and messages around it.
 """
 
 from __future__ import annotations
@@ -11,33 +11,9 @@ import filecmp
 import os
 from pathlib import Path
 
-from modeld.vocab.hashing import Digests, ProgressFn, hash_file
-
 
 def same_device(source: Path, folder: Path) -> bool:
     return os.lstat(source).st_dev == os.stat(folder).st_dev
-
-
-def move_within_device(source: Path, staged: Path) -> None:
-    """Move a file without copying: a hard link, then unlink the source.
-
-    Not a rename, because a rename out of a watched folder makes watchdog hold
-    back every later event for half a second, waiting for a matching
-    MOVED_TO that never comes; link + unlink reports a plain deletion. A crash
-    in between leaves two names for one inode, which the journal rolls back.
-    File systems without hard links get the rename.
-    """
-    try:
-        os.link(source, staged, follow_symlinks=False)
-    except OSError:
-        os.rename(source, staged)
-        return
-    os.unlink(source)
-
-
-def rename_and_hash(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
-    move_within_device(source, staged)
-    return hash_file(staged, progress)
 
 
 def same_bytes(a: Path, b: Path) -> bool:
