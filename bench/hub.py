@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from modeld.after_import import AfterImport, after_import_steps
 from modeld.config import parse_config
 from modeld.hub import HubEnricher
 from modeld.ingest.pipeline import Importer
@@ -61,11 +62,11 @@ def run(mode: str, files: int, hub: FakeHub | None, watch: float) -> tuple[float
         ensure_library(config.library_root)
         db = open_index(config.index_path)
         enricher = None
-        hooks = []
+        hooks: list[AfterImport] = []
         if mode != "disabled":
             enricher = HubEnricher(config)
             enricher.start()
-            hooks.append(lambda meta, details: enricher.enqueue(meta.id, details))
+            hooks = after_import_steps(None, enricher)
         importer = Importer(config, after_import=hooks)
         seen_before = len(hub.requests) if hub else 0
         started = time.perf_counter()

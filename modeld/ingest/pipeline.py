@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
 
+from modeld.after_import import AfterImport, NewModel, StepQueue
 from modeld.config import Config
 from modeld.control import events
 from modeld.ingest import attach, stage
@@ -50,7 +50,6 @@ from modeld.ingest.recovery import recover
 from modeld.ingest.stage import StagedUnit, StageError
 from modeld.ingest.units import ImportUnit
 from modeld.library.layout import library_available, staging_dir
-from modeld.library.metadata import ModelMeta
 from modeld.vocab.paths import is_within
 
 __all__ = [
@@ -90,7 +89,7 @@ class Importer:
         config: Config,
         *,
         on_event: Callable[[events.Event], None] | None = None,
-        after_import: Iterable[Callable[[ModelMeta, Mapping[str, Any] | None], None]] = (),
+        after_import: Iterable[AfterImport] = (),
     ):
         self.config = config
         self.root = config.library_root
@@ -101,7 +100,7 @@ class Importer:
         self.group = GroupCommit(self._commit_and_emit)
         # the steps after an import (links, Hub) of units committed in groups run
         # on a thread of their own: the next commit does not wait for them
-        self._steps = ThreadPoolExecutor(1, "modeld-after-import") if self.after_import else None
+        self._steps = StepQueue(self._after_import) if self.after_import else None
 
     # -- entry points -----------------------------------------------------
 
@@ -210,9 +209,13 @@ class Importer:
         if not batch:
             return []
         outcomes = self.committer.commit(batch)
-        for staged, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, Imported):
-                self._after_import(staged.meta, staged.sniffed.details)
+        self._after_import(
+            [
+                NewModel(staged.meta, staged.sniffed.details)
+                for staged, outcome in zip(batch, outcomes, strict=True)
+                if isinstance(outcome, Imported)
+            ]
+        )
         return outcomes
 
     def _commit_and_emit(self, batch: list[StagedUnit]) -> list[Outcome]:
@@ -225,27 +228,30 @@ class Importer:
             return committed
         done: Future[Outcome] = Future()
 
-        def finish(outcome: Outcome) -> None:
-            if isinstance(outcome, Imported):
-                self._after_import(staged.meta, staged.sniffed.details)
-            done.set_result(outcome)
-
         def follow(future: Future[Outcome]) -> None:
-            try:
-                steps.submit(finish, future.result())
-            except RuntimeError:  # the interpreter is exiting: no new threads
-                finish(future.result())
+            outcome = future.result()
+            if not isinstance(outcome, Imported):
+                done.set_result(outcome)
+                return
+            ran = steps.submit(NewModel(staged.meta, staged.sniffed.details))
+            ran.add_done_callback(lambda _: done.set_result(outcome))
 
         committed.add_done_callback(follow)
         return done
 
-    def _after_import(self, meta: ModelMeta, details: Mapping[str, Any] | None) -> None:
-        """`details`: the parsed header, when this import read one (the enricher's clues)."""
+    def _after_import(self, models: list[NewModel]) -> None:
+        """Each step once for the models of one commit (see after_import.py)."""
+        if not models:
+            return
         for hook in self.after_import:
             try:
-                hook(meta, details)
+                hook(models)
             except Exception:  # a hook (links, hub) must never undo an import
-                log.exception("post-import step failed for %s", meta.id)
+                log.exception(
+                    "post-import step failed for %d model(s), the first %s",
+                    len(models),
+                    models[0].meta.id,
+                )
 
     def _attach(self, source: Path, *, copy: bool) -> Outcome:
         try:
@@ -257,7 +263,7 @@ class Importer:
             return Failed(str(source), describe_os_error(exc, source))
         if not changed:
             return Duplicate(str(source), meta.id)
-        self._after_import(meta, None)
+        self._after_import([NewModel(meta, None)])
         return Attached(str(source), meta.model_object(owner.folder))
 
     def _quarantine(self, unit: ImportUnit, danger: Dangerous, *, keep_source: bool) -> Outcome:

@@ -2,7 +2,8 @@
 
     manager = LinkManager(config)        # the index is already open (open_index)
     manager.sync_all()                   # at start: full reconcile, new [[app]]s get the library
-    manager.sync_model(model_id)         # after each import: only that model's links
+    manager.sync_models(model_ids)       # after a batch of imports: only their links
+    manager.sync_model(model_id)         # after an edit or a Hub match: one model's links
     manager.repair()                     # every [links] repair_minutes
     manager.check()                      # `links check --json`
     manager.counts()                     # `status --json` "links"
@@ -19,6 +20,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,25 +125,38 @@ class LinkManager:
     # -- changing -----------------------------------------------------------------
 
     def sync_model(self, model_id: str) -> dict[str, Any]:
-        """Create/fix only this model's links in every app (after an import or an edit)."""
+        """Create/fix only this model's links in every app (after an edit, a Hub match)."""
+        return self.sync_models([model_id])
+
+    def sync_models(self, model_ids: Sequence[str]) -> dict[str, Any]:
+        """Create/fix only these models' links in every app (after a batch of imports),
+        in one transaction: one per model cost more than the import of a small file."""
+        ids = list(dict.fromkeys(model_ids))
         with self._lock:
             library = self.library()
             if library is None:
                 return _offline_report(self.config.library_root)
+            rows = registry.rows_for_models(ids)
+            if not self.config.apps and not rows:
+                # nothing to link into and nothing linked: no models to load, no transaction
+                return self._finish(LinkPass(library, {}), "sync of new models")
             sites = self._sites_of(library)
             lp = LinkPass(library, sites)
-            models = load_models([model_id])
-            rows = registry.rows_for_models([model_id])
-            model = models.get(model_id)
+            models = load_models(ids)
+            rows_by_model: dict[str, list[LinkRecord]] = defaultdict(list)
+            for row in rows:
+                rows_by_model[row.model_id].append(row)
             with database.atomic():
-                if model is None:
-                    for row in rows:
-                        remove_row(lp, row, None)
-                else:
-                    lp.report.models = 1
-                    self._ensure(lp, model, _by_app(rows))
+                for model_id in ids:
+                    model = models.get(model_id)
+                    if model is None:
+                        for row in rows_by_model.get(model_id, []):
+                            remove_row(lp, row, None)
+                    else:
+                        self._ensure(lp, model, _by_app(rows_by_model.get(model_id, [])))
+                lp.report.models = len(models)
                 lp.flush()
-            return self._finish(lp, "sync of one model")
+            return self._finish(lp, "sync of new models" if len(ids) > 1 else "sync of one model")
 
     def sync_all(self) -> dict[str, Any]:
         """Full reconcile: every model into every app; stale links removed; moves followed."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from modeld.after_import import after_import_steps
 from modeld.config import Config
 from modeld.hub import HubEnricher
 from modeld.hub.client import HubPolicy
@@ -47,9 +48,7 @@ class Setup:
         self.enricher = HubEnricher(
             config, on_event=lambda event: self.events.append(event.to_json()), policy=policy
         )
-        self.importer = Importer(
-            config, after_import=[lambda meta, details: self.enricher.enqueue(meta.id, details)]
-        )
+        self.importer = Importer(config, after_import=after_import_steps(None, self.enricher))
         self.config = config
 
     def import_file(self, path: Path) -> dict:
