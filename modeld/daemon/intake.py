@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from modeld.config import WatchConfig
 from modeld.control import events
 from modeld.ingest import ledger
+from modeld.ingest.listings import Listings
 from modeld.ingest.outcomes import Failed, ImportReport, Outcome, Waiting, problem_outcome
 from modeld.ingest.pipeline import ImportCancelled, ProgressSink
 from modeld.ingest.planner import plan_units
@@ -90,6 +91,8 @@ class Intake(Generic[Q, W]):
         # sources queued and not finished: the other files of a unit plan it again
         self._inflight: set[Path] = set()
         self._inflight_lock = threading.Lock()
+        # drop-folder listings shared by the plans of files that settle together
+        self._listings = Listings()  # the watch thread's: on_ready only
         self.queues: Q = make_queues(self.run_job)
         self.watch: W = make_watch(self.on_ready, self.on_settle_failed)
 
@@ -105,7 +108,7 @@ class Intake(Generic[Q, W]):
         if ledger.already_handled(path):
             self.watch.done(path)
             return True
-        units, problems = plan_units([path], boundary=watch.path)
+        units, problems = plan_units([path], boundary=watch.path, listings=self._listings)
         covered = False
         for problem in problems:
             covered |= problem.path == path

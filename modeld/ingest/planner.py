@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modeld.ingest.entries import file_problem, symlink_problem, walk_all
+from modeld.ingest.listings import Listings, related_names
 from modeld.ingest.units import ImportUnit, Problem, UnitFile, companion_unit
 from modeld.vocab.filenames import (
     DIFFUSERS_INDEX,
@@ -61,10 +62,23 @@ DIFFUSERS_DEPTH = 3
 
 
 def plan_units(
-    paths: Iterable[Path], *, boundary: Path | None = None
+    paths: Iterable[Path], *, boundary: Path | None = None, listings: Listings | None = None
 ) -> tuple[list[ImportUnit], list[Problem]]:
-    """Units under `paths`; `boundary` is the drop folder symlinks must not leave."""
-    planner = _Planner(Path(os.path.abspath(boundary)) if boundary is not None else None)
+    """Units under `paths`; `boundary` is the drop folder symlinks must not leave;
+    `listings` are kept across the watch's plans (a set that has to wait is planned
+    again from fresh ones: it may be complete by now; a companion waits for its
+    model, which the listing was checked to hold)."""
+    units, problems = _plan(paths, boundary, listings)
+    if listings is not None and any(p.retry and p.owner is None for p in problems):
+        listings.clear()
+        units, problems = _plan(paths, boundary, listings)
+    return units, problems
+
+
+def _plan(
+    paths: Iterable[Path], boundary: Path | None, listings: Listings | None
+) -> tuple[list[ImportUnit], list[Problem]]:
+    planner = _Planner(Path(os.path.abspath(boundary)) if boundary is not None else None, listings)
     # models first, so a companion given alongside its model is claimed, not orphaned
     for root in sorted((Path(os.path.abspath(p)) for p in paths), key=_companions_last):
         planner.add_root(root)
@@ -90,8 +104,9 @@ class _Group:
 
 
 class _Planner:
-    def __init__(self, boundary: Path | None):
+    def __init__(self, boundary: Path | None, listings: Listings | None):
         self.boundary = boundary
+        self.listings = listings
         self.units: list[ImportUnit] = []
         self.problems: list[Problem] = []
         self._claimed: set[Path] = set()
@@ -145,17 +160,21 @@ class _Planner:
                 self._diffusers(folder, self.boundary or folder)
             else:
                 limit = self.boundary or root.parent
-                try:
-                    siblings = os.listdir(root.parent)
-                except OSError:  # an unlistable folder: the file is planned on its own
-                    siblings = [root.name]
-                if self.boundary is None or root.parent == self.boundary:
-                    # a file named on the command line often sits in a shared
-                    # folder (~/Downloads): only what is named like it comes along
-                    siblings = _related(root.name, siblings)
-                self._plan_folder(root.parent, siblings, limit, only=root.name)
+                self._plan_folder(root.parent, self._siblings(root), limit, only=root.name)
         else:
             self.problem(root, f"not a regular file ({file_kind(info.st_mode)})")
+
+    def _siblings(self, root: Path) -> list[str]:
+        """The names `root` is planned with: in a drop folder or a shared one
+        (~/Downloads, a file named on the command line) only those named like it."""
+        try:
+            if self.boundary is not None and root.parent != self.boundary:
+                return os.listdir(root.parent)  # the model's own folder: all of it
+            if self.listings is not None:
+                return self.listings.related(root.parent, root.name)
+            return related_names(root.name, os.listdir(root.parent))
+        except OSError:  # an unlistable folder: the file is planned on its own
+            return [root.name]
 
     def _enclosing_diffusers(self, folder: Path) -> Path | None:
         for _ in range(DIFFUSERS_DEPTH):
@@ -374,19 +393,6 @@ class _Planner:
         if is_generic_stem(stem) and folder != self.boundary:
             return folder.name
         return stem
-
-
-def _related(name: str, siblings: list[str]) -> list[str]:
-    """The siblings that can belong with `name` in a drop folder: its shards and
-    companions all start with its base name, then a separator (`big.json`,
-    `big-00002-of-00003.gguf`; not `bigger.json`, someone else's file). A burst
-    of a thousand unrelated files then costs each file a filter, not a
-    thousand-file plan."""
-    match = SHARD.match(name)
-    base = match["base"] if match else name.split(".", 1)[0]
-    return [
-        s for s in siblings if s.startswith(base) and not s[len(base) : len(base) + 1].isalnum()
-    ]
 
 
 def _stem(name: str) -> str:
