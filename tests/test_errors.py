@@ -18,6 +18,9 @@ STAYS_WHERE_RAISED = {
     # a parser's control-flow value ("these bytes are not this format"),
     # caught by format detection and the importer, never seen by a user as such
     "modeld.vocab.reads.Malformed",
+    # the stager's control-flow value: carries the unit's outcome (a Waiting, a
+    # Failed) from staging to the importer, which reports the outcome itself
+    "modeld.ingest.stage.StageError",
 }
 
 
