@@ -93,6 +93,9 @@ class Intake(Generic[Q, W]):
         self._inflight_lock = threading.Lock()
         # drop-folder listings shared by the plans of files that settle together
         self._listings = Listings()  # the watch thread's: on_ready only
+        self._ledger = ledger.Ledger()
+        # watched files refused or failed since start: each said once per start
+        self._reported: set[Path] = set()
         self.queues: Q = make_queues(self.run_job)
         self.watch: W = make_watch(self.on_ready, self.on_settle_failed)
 
@@ -105,20 +108,23 @@ class Intake(Generic[Q, W]):
         Each shard of a set (each file of a diffusers folder) settles on its
         own and plans the same unit; only the first one queues it.
         """
-        if ledger.already_handled(path):
+        known = self._ledger.handled(path)
+        if known is not None:
+            if known.outcome == Failed.status:
+                self._remind(path, known.reason)
             self.watch.done(path)
             return True
         units, problems = plan_units([path], boundary=watch.path, listings=self._listings)
         covered = False
         for problem in problems:
             covered |= problem.path == path
-            if problem.owner is not None and ledger.already_handled(problem.owner):
+            if problem.owner is not None and self._ledger.handled(problem.owner):
                 # its model was imported from here and stays (a copy-mode drive):
                 # the companion cannot move with it, so it joins the library copy
                 units.append(companion_unit(problem.path))
             elif problem.retry:
                 self._hold(problem.path, problem.reason)
-            elif problem.path == path or not ledger.already_handled(problem.path):
+            elif problem.path == path or not self._ledger.handled(problem.path):
                 # a sibling refused when an earlier file of its folder was planned is
                 # in the ledger: said once, not again for each file of the folder
                 self._refuse(problem.path, problem.reason, watch)
@@ -150,6 +156,14 @@ class Intake(Generic[Q, W]):
         log.warning("not imported: %s: %s", path, reason)
         self._publish(events.Failed(str(path), reason))
         self._finish_watched(path, Failed(str(path), reason), watch)
+
+    def _remind(self, path: Path, reason: str) -> None:
+        """A file refused before this start, still there unchanged: `status` lists
+        every file a watch refused since start, so it is said again, once."""
+        if path not in self._reported:
+            self._reported.add(path)
+            log.warning("still not imported: %s: %s", path, reason)
+            self._publish(events.Failed(str(path), reason))
 
     def _hold(self, path: Path, reason: str) -> None:
         """Park a watched file until it changes; status lists it under `waiting`."""
@@ -249,8 +263,10 @@ class Intake(Generic[Q, W]):
         if isinstance(outcome, Waiting):
             self._hold(path, outcome.reason)
             return
+        if isinstance(outcome, Failed):
+            self._reported.add(path)  # said by whoever refused it
         if path.exists():
-            ledger.record(path, outcome.status, getattr(outcome, "reason", ""))
+            self._ledger.record(path, outcome.status, getattr(outcome, "reason", ""))
         elif watch.mode == "move":
             prune_empty_folders(path.parent, watch.path)
         self.watch.done(path)

@@ -127,7 +127,7 @@ def test_a_settled_file_is_queued_once_and_its_outcome_remembered(index, drop, w
     intake.queues.run_all()
     assert [u.source for u in importer.units] == [path]
     assert intake.watch.finished == [path]
-    assert ledger.already_handled(path)  # a copy-mode source stays: the ledger remembers it
+    assert ledger.handled(path)  # a copy-mode source stays: the ledger remembers it
     assert events.Progress(str(path), 1, 1) in published
 
     # the same unchanged file offered again (a rescan after a restart): nothing to do
@@ -157,7 +157,7 @@ def test_the_shards_of_one_set_make_one_job_and_all_finish_with_it(index, drop, 
     intake.queues.run_all()
     assert len(importer.units) == 1
     assert sorted(intake.watch.finished) == sorted([second, first, second])
-    assert ledger.already_handled(first) and ledger.already_handled(second)
+    assert ledger.handled(first) and ledger.handled(second)
 
 
 def test_an_incomplete_set_is_parked_and_announced_not_queued(index, drop, watch, published):
@@ -169,7 +169,7 @@ def test_an_incomplete_set_is_parked_and_announced_not_queued(index, drop, watch
     assert parked == shard and "incomplete shard set" in reason
     assert published == [events.Waiting(str(shard), reason)]
     assert intake.watch.finished == []  # parked, not finished
-    assert not ledger.already_handled(shard)
+    assert not ledger.handled(shard)
 
 
 def test_a_refused_file_is_said_once_and_remembered(index, drop, watch, published):
@@ -181,9 +181,35 @@ def test_a_refused_file_is_said_once_and_remembered(index, drop, watch, publishe
     assert isinstance(event, events.Failed) and event.path == str(escape)
     assert "outside" in event.reason
     assert intake.watch.finished == [escape]
-    assert ledger.already_handled(escape)
+    assert ledger.handled(escape)
     assert intake.on_ready(escape, watch) is True
     assert len(published) == 1  # a rescan does not say it again
+
+
+def test_a_file_refused_before_a_restart_is_said_once_after_it(index, drop, watch, published):
+    escape = drop / "escape.safetensors"
+    os.symlink("/etc/hostname", escape)
+    first, _ = make_intake(published, imported)
+    first.on_ready(escape, watch)
+    [refused] = published
+    published.clear()
+    restarted, importer = make_intake(published, imported)  # the ledger stays
+    assert restarted.on_ready(escape, watch) is True
+    assert published == [events.Failed(str(escape), refused.reason)]
+    assert restarted.watch.finished == [escape] and importer.units == []
+    restarted.on_ready(escape, watch)  # a rescan
+    assert len(published) == 1
+
+
+def test_a_file_imported_before_a_restart_stays_quiet(index, drop, watch, published):
+    path = write_safetensors(drop / "a.safetensors", TENSORS)
+    first, _ = make_intake(published, imported)
+    first.on_ready(path, watch)
+    first.queues.run_all()
+    published.clear()
+    restarted, importer = make_intake(published, imported)
+    assert restarted.on_ready(path, watch) is True
+    assert published == [] and importer.units == []
 
 
 def test_a_late_companion_of_a_model_imported_from_here_joins_it(index, drop, watch, published):
@@ -204,7 +230,7 @@ def test_a_waiting_outcome_parks_the_file_instead_of_finishing_it(index, drop, w
     intake.queues.run_all()
     assert intake.watch.parked == [(path, "file changed")]
     assert intake.watch.finished == []
-    assert not ledger.already_handled(path)
+    assert not ledger.handled(path)
 
 
 def test_a_move_import_removes_the_folders_it_emptied(index, drop, published):
@@ -234,7 +260,7 @@ def test_a_crashing_import_costs_one_file_and_is_reported(index, drop, watch, pu
     intake.queues.run_all()
     assert published[-1] == events.Failed(str(path), "internal error: boom")
     assert intake.watch.finished == [path]
-    assert ledger.already_handled(path)
+    assert ledger.handled(path)
     # the unit is no longer in flight: the file, once changed, is queued again
     path.write_bytes(path.read_bytes() + b" ")
     intake.on_ready(path, watch)

@@ -79,6 +79,27 @@ def test_a_refused_file_is_in_status_errors_and_logged_once_across_rescans(daemo
     assert daemon.stop() == 0
 
 
+def test_a_refused_file_left_in_the_inbox_is_in_status_errors_after_a_restart(daemon_factory):
+    daemon = daemon_factory()
+    notes = daemon.drop / "notes.safetensors"
+    notes.write_text("my prompts for this model\nsteps 30, cfg 7\n")
+    first = wait_until(
+        lambda: entry_for(daemon.status()["errors"], notes), what="the refusal in status errors"
+    )
+    assert daemon.stop() == 0
+
+    daemon.start()  # the ledger remembers the file: it is not read again, but still said
+    again = wait_until(
+        lambda: entry_for(daemon.status()["errors"], notes), what="the refusal after the restart"
+    )
+    assert again["reason"] == first["reason"] and "a text file, not a model" in again["reason"]
+    assert notes.exists() and daemon.status()["waiting"] == []
+    time.sleep(1.0)
+    assert [e["path"] for e in daemon.status()["errors"]] == [str(notes)]  # once per start
+    assert daemon.log().count("still not imported: " + str(notes)) == 1
+    assert daemon.stop() == 0
+
+
 def test_a_truncated_file_waits_in_status_and_is_imported_once_complete(daemon_factory, home):
     daemon = daemon_factory()
     cut = daemon.drop / "cut.safetensors"

@@ -92,10 +92,10 @@ def test_names_that_become_alike_stay_apart_in_one_model_folder():
 def test_the_ledger_keeps_a_path_that_is_not_utf8_exactly(index, tmp_path):
     path = modelfiles.lora(tmp_path / LATIN1)
     twin = modelfiles.lora(tmp_path / "caf\\xe9-\\xff\\xfe.safetensors")  # its display form
-    assert not ledger.already_handled(path)
+    assert not ledger.handled(path)
     ledger.record(path, "failed", f"could not read {path}")
-    assert ledger.already_handled(path)
-    assert not ledger.already_handled(twin)
+    assert ledger.handled(path) == ledger.Handled("failed", f"could not read {path}")
+    assert not ledger.handled(twin)
     row = database.execute_sql("SELECT path, detail FROM source_ledger").fetchone()
     assert row[0] == os.fsencode(path)  # the exact bytes, as a BLOB
     entry = ledger.SourceLedger.get()
