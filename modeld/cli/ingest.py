@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from modeld.after_import import AfterImport, after_import_steps
 from modeld.cli.context import EXIT_FAILURE, Context, Subparsers, add_command, print_json
 from modeld.cli.errors import CliError
+from modeld.cli.import_output import JsonOutput, TextOutput, print_document
 from modeld.cli.progress import ProgressLine
 from modeld.control.client import call, subscribe
 from modeld.control.errors import DaemonError, DaemonNotRunning, ProtocolError
@@ -34,11 +35,11 @@ def cmd_import(args: argparse.Namespace, ctx: Context) -> int:
             raise CliError(f"no such file or folder: {path}")
     report = _import_via_daemon(ctx, paths, copy=args.copy, show_progress=not args.json)
     if report is None:
-        report = _import_in_process(ctx, paths, copy=args.copy, show_progress=not args.json)
+        return _import_in_process(ctx, paths, copy=args.copy, as_json=args.json)
     if args.json:
         print_json(report)
     else:
-        _print_import_report(report)
+        print_document(report)
     return EXIT_FAILURE if report["failed"] and not report["imported"] else 0
 
 
@@ -128,24 +129,25 @@ class _ProgressFollower(threading.Thread):
             self.line.finish()
 
 
-def _import_in_process(
-    ctx: Context, paths: list[Path], *, copy: bool, show_progress: bool
-) -> dict[str, Any]:
+def _import_in_process(ctx: Context, paths: list[Path], *, copy: bool, as_json: bool) -> int:
+    """The import here, its output printed as it goes (import_output.py)."""
     # lazy: CLI start-up (an import through the daemon never loads the pipeline)
     from modeld.ingest.pipeline import Importer, recover
 
     ctx.open_index()
     recover(ctx.config)
-    progress = ProgressLine(enabled=show_progress and sys.stderr.isatty())
+    progress = ProgressLine(enabled=not as_json and sys.stderr.isatty())
+    output = JsonOutput() if as_json else TextOutput(progress)
 
     def on_event(event: Event) -> None:
         if isinstance(event, ImportStarted):
             progress.start(Path(event.path).name, event.total)
 
     importer = Importer(ctx.config, on_event=on_event, after_import=_after_import_steps(ctx))
-    report = importer.import_paths(paths, copy=copy, progress=progress.update)
+    importer.import_into(output, paths, copy=copy, progress=progress.update)
     progress.finish()
-    return report.to_json()
+    output.finish()
+    return EXIT_FAILURE if output.failed and not output.imported else 0
 
 
 def _after_import_steps(ctx: Context) -> list[AfterImport]:
@@ -156,16 +158,3 @@ def _after_import_steps(ctx: Context) -> list[AfterImport]:
     from modeld.links import LinkManager
 
     return after_import_steps(LinkManager(ctx.config))
-
-
-def _print_import_report(report: Mapping[str, Any]) -> None:
-    for model in report["imported"]:
-        print(f"imported  {model['id']}  {model['model_type']}/{model['family']}  {model['name']}")
-    for item in report["duplicates"]:
-        print(f"duplicate {item['id']}  {item['path']}")
-    for item in report["quarantined"]:
-        print(f"quarantined  {item['path']}: {item['reason']}")
-    for item in report["failed"]:
-        print(f"failed    {item['path']}: {item['reason']}", file=sys.stderr)
-    if not any(report[k] for k in ("imported", "duplicates", "quarantined", "failed")):
-        print("nothing to import")

@@ -7,7 +7,7 @@ import`), the ledger and status (watched files) and the event stream.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Protocol
 
 from modeld.control import events
 from modeld.ingest.units import Problem
@@ -83,6 +83,32 @@ class Waiting:
 Outcome = Imported | Attached | Duplicate | Quarantined | Failed | Waiting
 
 
+ReportList = Literal["imported", "duplicates", "quarantined", "failed", "waiting"]
+
+
+def report_entry(outcome: Outcome) -> tuple[ReportList, dict[str, Any]]:
+    """Where an outcome goes in the `import --json` document, and as what (what is
+    still waiting goes to `failed` after the failures: see ImportReport.to_json)."""
+    match outcome:
+        case Imported(model=model) | Attached(model=model):
+            return "imported", model  # the contract's model object: the updated model
+        case Duplicate(path=path, id=model_id):
+            return "duplicates", {"path": path, "id": model_id}
+        case Quarantined(path=path, reason=reason):
+            return "quarantined", {"path": path, "reason": reason}
+        case Failed(path=path, reason=reason):
+            return "failed", {"path": path, "reason": reason}
+        case Waiting(path=path, reason=reason):
+            return "waiting", {"path": path, "reason": reason}
+
+
+class OutcomeSink(Protocol):
+    """Takes each outcome of a one-off import as it happens (ImportReport keeps them;
+    the CLI prints each and keeps counts, so a big import's memory stays flat)."""
+
+    def add(self, outcome: Outcome) -> None: ...
+
+
 @dataclass
 class ImportReport:
     imported: list[dict[str, Any]] = field(default_factory=list)
@@ -92,17 +118,15 @@ class ImportReport:
     waiting: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
-        match outcome:
-            case Imported(model=model) | Attached(model=model):
-                self.imported.append(model)  # the contract's model objects: the updated model
-            case Duplicate(path=path, id=model_id):
-                self.duplicates.append({"path": path, "id": model_id})
-            case Quarantined(path=path, reason=reason):
-                self.quarantined.append({"path": path, "reason": reason})
-            case Failed(path=path, reason=reason):
-                self.failed.append({"path": path, "reason": reason})
-            case Waiting(path=path, reason=reason):
-                self.waiting.append({"path": path, "reason": reason})
+        key, entry = report_entry(outcome)
+        lists = {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "failed": self.failed,
+            "waiting": self.waiting,
+        }
+        lists[key].append(entry)
 
     def to_json(self) -> dict[str, Any]:
         """The contract's `import --json` document.

@@ -39,6 +39,7 @@ from modeld.ingest.outcomes import (
     Imported,
     ImportReport,
     Outcome,
+    OutcomeSink,
     Quarantined,
     Waiting,
     problem_outcome,
@@ -114,6 +115,19 @@ class Importer:
     ) -> ImportReport:
         """Stage unit after unit; commit them in batches (see commit.py)."""
         report = ImportReport()
+        self.import_into(report, paths, copy=copy, boundary=boundary, progress=progress)
+        return report
+
+    def import_into(
+        self,
+        report: OutcomeSink,
+        paths: Iterable[Path],
+        *,
+        copy: bool,
+        boundary: Path | None = None,
+        progress: ProgressSink | None = None,
+    ) -> None:
+        """`import_paths`, each outcome handed to `report` as it happens."""
         units, problems = plan_units([Path(p) for p in paths], boundary=boundary)
         for problem in problems:
             report.add(self._emit(problem_outcome(problem)))
@@ -139,7 +153,6 @@ class Importer:
             else:
                 report.add(self._emit(staged))
         commit()
-        return report
 
     def import_unit(
         self, unit: ImportUnit, *, copy: bool, progress: ProgressSink | None = None
