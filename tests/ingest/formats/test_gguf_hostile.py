@@ -190,6 +190,11 @@ def hostile_headers(draw) -> bytes:
     return raw_gguf(kvs, tensors, tail)
 
 
+def _numpy_cannot_shape(dims: tuple[int, ...]) -> bool:
+    """numpy multiplies a shape's dims before it notices a 0; ggml stops at 0."""
+    return 0 in dims and math.prod(d for d in dims if d) >= 2**63
+
+
 @settings(
     max_examples=1500,
     deadline=None,  # work is bounded by the bytes requested, not by a clock
@@ -209,6 +214,8 @@ def test_fuzz_extreme_fields_end_in_a_reason_or_a_file_gguf_py_reads(tmp_path, d
         assert len(dims) <= 4 and all(d < 2**63 for d in dims)
     if any(not dims and kind not in NUMPY_TYPES for _name, kind, dims in outcome["tensors"]):
         return  # gguf-py fails on 0-dim tensors of ggml-only types (ggml reads them)
+    if any(_numpy_cannot_shape(dims) for _name, _kind, dims in outcome["tensors"]):
+        return  # an empty tensor whose other dims overflow: ggml counts 0 elements, numpy refuses
     path = tmp_path / "f.gguf"
     path.write_bytes(data)
     reader = gguf.GGUFReader(path)
@@ -220,4 +227,6 @@ def test_fuzz_ran():
     if not FUZZ_RUNS["headers"]:
         pytest.skip("the fuzz test was not selected in this run")
     assert FUZZ_RUNS["headers"] >= 1500
-    assert FUZZ_RUNS["accepted"] >= 50, FUZZ_RUNS  # some draws follow the rules
+    # some draws follow every rule (30 to 60 of 1,500 in random runs): the accepting
+    # path and the comparison with gguf-py are exercised, not only the refusals
+    assert FUZZ_RUNS["accepted"] >= 20, FUZZ_RUNS
