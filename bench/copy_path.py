@@ -43,8 +43,8 @@ from pathlib import Path  # noqa: E402
 
 import blake3  # noqa: E402  (modeld's own dependency)
 
+from bench.common import random_safetensors  # noqa: E402
 from modeld.vocab.hashing import copy_and_hash  # noqa: E402
-from tests import modelfiles  # noqa: E402
 
 REPO = Path(HERE).parent
 TARGET = 1.15  # the CLI row, against max(openssl, cp && sync)
@@ -117,19 +117,6 @@ def reference_copy_and_hash(src: Path, dst: Path) -> tuple[str, str]:
 
 
 # -- the bench ----------------------------------------------------------------------------
-
-
-def model_file(path: Path, size: int) -> Path:
-    """A valid safetensors file of `size` bytes of random data (nothing compresses)."""
-    payload = size - 128
-    raw, _ = modelfiles.safetensors_header({"w": ("U8", [payload])})
-    raw = raw.ljust(size - 8 - payload)  # the header's own padding
-    block = os.urandom(16 << 20)
-    with open(path, "wb") as handle:
-        handle.write(len(raw).to_bytes(8, "little") + raw)
-        for offset in range(0, payload, len(block)):
-            handle.write(block[: min(len(block), payload - offset)])
-    return path
 
 
 def settle(source: Path) -> None:
@@ -226,7 +213,7 @@ def main() -> None:
         sys.exit("openssl is needed as the yardstick")
     work = Path(tempfile.mkdtemp(prefix="modeld-copy-", dir=args.dir))
     try:
-        source = model_file(work / "source.safetensors", args.mib << 20)
+        source = random_safetensors(work / "source.safetensors", args.mib << 20)
         rows = measure(args.tree, work, source, args.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -40,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 import blake3  # noqa: E402  (modeld's own dependency)
 
+from bench.common import random_safetensors  # noqa: E402
 from tests import modelfiles  # noqa: E402
 
 # row → (how the figure is judged, bound, as the issue states it)
@@ -231,19 +232,6 @@ def build_library(modeld: Modeld, home: Path, models: int) -> float:
     return seconds
 
 
-def big_file(path: Path, size: int) -> Path:
-    """A valid safetensors file of `size` bytes of random data (nothing compresses)."""
-    payload = size - 128
-    raw, _ = modelfiles.safetensors_header({"w": ("U8", [payload])})
-    raw = raw.ljust(size - 8 - payload)
-    block = os.urandom(16 << 20)
-    with open(path, "wb") as handle:
-        handle.write(len(raw).to_bytes(8, "little") + raw)
-        for offset in range(0, payload, len(block)):
-            handle.write(block[: min(len(block), payload - offset)])
-    return path
-
-
 def variant(base: Path, target: Path, n: int) -> Path:
     """A page-cached copy of `base` with its own content, nothing left to write back."""
     shutil.copyfile(base, target)
@@ -257,7 +245,7 @@ def variant(base: Path, target: Path, n: int) -> Path:
 
 def gib_rows(tree: Path, home: Path, size: int, runs: int) -> list[Row]:
     modeld = Modeld(tree, home, "gib")
-    base = big_file(home / "base.safetensors", size)
+    base = random_safetensors(home / "base.safetensors", size)
     subprocess.run(["cat", str(base)], stdout=subprocess.DEVNULL, check=True)
     openssl = min(shell_seconds(f"openssl dgst -sha256 {base} >/dev/null") for _ in range(runs))
     cp_sync = min(
