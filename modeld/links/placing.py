@@ -104,14 +104,12 @@ def _place_one(
     if found is not None:
         return _adopt(lp, site, model, placement, path, found, None)
     try:
-        create(path, lp.library.real_target(model, placement.source), method, lp.real_dirs)
+        _link(lp, site, model, placement, path, method, None)
     except FileExistsError:
         return False
     except OSError as exc:
         lp.report.problem(app=site.name, model_id=model.model_id, path=path, reason=str(exc))
         return None
-    lp.register(site.name, model, placement.source, placement.is_dir, path, method.kind, None)
-    lp.report.created += 1
     return True
 
 
@@ -141,13 +139,26 @@ def _place_group(
                 if _adopt(lp, site, model, placement, path, found, group):
                     continue
                 raise FileExistsError(f"{path} is taken by a {found} modeld does not own")
-            create(path, lp.library.real_target(model, placement.source), method, lp.real_dirs)
+            _link(lp, site, model, placement, path, method, group)
         except OSError as exc:
             lp.report.problem(app=site.name, model_id=model.model_id, path=path, reason=str(exc))
-            continue
-        lp.register(site.name, model, placement.source, placement.is_dir, path, method.kind, group)
-        lp.report.created += 1
     return True
+
+
+def _link(
+    lp: LinkPass,
+    site: AppSite,
+    model: LibraryModel,
+    placement: Placement,
+    path: str,
+    method: LinkMethod,
+    group: str | None,
+) -> None:
+    """Make a new link at `path` and register it; the OSError of a failed create propagates."""
+    create(path, lp.library.real_target(model, placement.source), method, lp.real_dirs)
+    # register only queues the row (written at the next flush), so nothing after create can fail
+    lp.register(site.name, model, placement.source, placement.is_dir, path, method.kind, group)
+    lp.report.created += 1
 
 
 def _adopt(
