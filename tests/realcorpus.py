@@ -126,6 +126,24 @@ def read_manifest(root: Path) -> list[CorpusFile]:
 def verified_manifest(root: Path) -> list[CorpusFile]:
     """The manifest, after checking every file's size and sha256 (the corpus must be real)."""
     entries = read_manifest(root)
+    assert_files_match(root, entries)
+    assert entries, "the manifest lists no files"
+    return entries
+
+
+def verified_files(prefix: str) -> list[tuple[Path, CorpusFile]]:
+    """Each file whose manifest path starts with `prefix`, at its place in the corpus.
+
+    Sizes and sha256 are checked first; a missing corpus skips (fails under CI).
+    """
+    root = require_corpus()
+    entries = [entry for entry in read_manifest(root) if entry.path.startswith(prefix)]
+    assert entries, f"the corpus manifest lists no files under {prefix}"
+    assert_files_match(root, entries)
+    return [(root / "files" / entry.path, entry) for entry in entries]
+
+
+def assert_files_match(root: Path, entries: list[CorpusFile]) -> None:
     wrong = {}
     for entry in entries:
         file = root / "files" / entry.path
@@ -136,8 +154,6 @@ def verified_manifest(root: Path) -> list[CorpusFile]:
         if (file.stat().st_size, digest) != (entry.size, entry.sha256):
             wrong[entry.path] = f"{file.stat().st_size} bytes, sha256 {digest}"
     assert wrong == {}, f"the corpus does not match its manifest: {wrong}"
-    assert entries, "the manifest lists no files"
-    return entries
 
 
 def copy_into(root: Path, entries: list[CorpusFile], folder: Path) -> dict[str, Path]:

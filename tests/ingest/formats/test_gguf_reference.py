@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from modeld.ingest.formats import Malformed, Refused, Sniffed, sniff
 from modeld.ingest.formats.gguf import read_gguf
-from tests.ingest.formats.corpus_files import corpus_files
+from tests.realcorpus import verified_files
 
 Q8_0 = gguf.GGMLQuantizationType.Q8_0
 # gguf-py decodes every vocabulary entry: ~3 s for a 32k vocabulary, ~30 s for
@@ -59,25 +59,25 @@ def assert_same_as_gguf_py(path: Path) -> Sniffed:
 
 def test_llama_cpp_vocab_only_files_are_read_as_llama_cpp_reads_them():
     """llama.cpp's tokenizer test files: 0 tensors, so no padded data section."""
-    files = corpus_files("gguf/")
+    files = verified_files("gguf/")
     assert len(files) >= 4
-    for item in files:
-        assert item.path.stat().st_size == item.size, item.rel  # the file the manifest means
-        assert item.expect == "import", item.rel
+    for path, item in files:
+        assert path.stat().st_size == item.size, item.path  # the file the manifest means
+        assert item.expect == "import", item.path
         if item.size < GGUF_PY_SIZE_LIMIT:
-            result = assert_same_as_gguf_py(item.path)
+            result = assert_same_as_gguf_py(path)
         else:
-            result = sniff(item.path)
-            assert isinstance(result, Sniffed), (item.rel, result)
+            result = sniff(path)
+            assert isinstance(result, Sniffed), (item.path, result)
         assert result.details["tensors"] == ()
         assert result.details["version"] == 3
-        assert result.details["kv"]["general.architecture"], item.rel
+        assert result.details["kv"]["general.architecture"], item.path
         assert not any(key.startswith("tokenizer.") for key in result.details["kv"])
 
 
 def test_a_vocab_only_file_cut_inside_its_key_values_is_truncated(tmp_path):
-    item = corpus_files("gguf/")[0]
-    data = item.path.read_bytes()
+    path, _item = verified_files("gguf/")[0]
+    data = path.read_bytes()
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(data[: len(data) - 3])
     result = sniff(cut)

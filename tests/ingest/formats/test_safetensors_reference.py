@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from modeld.ingest.formats import Malformed, Refused, Sniffed, sniff
 from modeld.ingest.formats.safetensors import DTYPE_BITS, read_safetensors
-from tests.ingest.formats.corpus_files import corpus_files
+from tests.realcorpus import verified_files
 
 
 def raw_file(path: Path, header: dict | bytes, data_size: int = 0) -> Path:
@@ -28,18 +28,18 @@ def raw_file(path: Path, header: dict | bytes, data_size: int = 0) -> Path:
 
 
 def test_the_reference_conformance_samples_are_read():
-    files = corpus_files("safetensors/huggingface-safetensors-samples/")
+    files = verified_files("safetensors/huggingface-safetensors-samples/")
     assert len(files) >= 10
     unpadded = 0
-    for item in files:
-        assert item.expect == "import", item.rel
-        header_len = struct.unpack("<Q", item.path.read_bytes()[:8])[0]
+    for path, item in files:
+        assert item.expect == "import", item.path
+        header_len = struct.unpack("<Q", path.read_bytes()[:8])[0]
         unpadded += header_len % 8 != 0
-        result = sniff(item.path)
-        assert isinstance(result, Sniffed) and result.format == "safetensors", (item.rel, result)
-        assert result.details["metadata"] == {"test": "a"}, item.rel
-        assert result.details["tensors"], item.rel
-        assert all(shape == (6,) for _n, _d, shape in result.details["tensors"]), item.rel
+        result = sniff(path)
+        assert isinstance(result, Sniffed) and result.format == "safetensors", (item.path, result)
+        assert result.details["metadata"] == {"test": "a"}, item.path
+        assert result.details["tensors"], item.path
+        assert all(shape == (6,) for _n, _d, shape in result.details["tensors"]), item.path
     assert unpadded == len(files)  # every sample covers the unpadded case
 
 
