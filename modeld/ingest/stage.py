@@ -33,9 +33,7 @@ from modeld.vocab.hashing import Digests, ProgressFn, copy_and_hash, hash_file
 from modeld.vocab.naming import display_name, safe_relative_names
 
 ID_LENGTH = 16
-# Files up to this size are copied with one read and no fsync of their own:
-# the batch's flush covers them. Larger ones take copy_and_hash, whose
-# writeback overlaps the hashing (its final fsync is then short).
+# Files up to this size are hashed with one read on the staging thread.
 SMALL_FILE = 1024 * 1024
 
 
@@ -98,7 +96,8 @@ def stage_files(
             digests[file.name] = hash_staged(staged, before[0], progress)
             after = journal_ops.stat_key(staged)
         else:
-            digests[file.name] = copy_file(file.path, staged, before[0], progress)
+            # no fsync of its own: the batch's flush in commit.py makes it durable
+            digests[file.name] = copy_and_hash(file.path, staged, progress, fsync=False)
             after = journal_ops.stat_key(file.path)
         # a file that changed while we read it was not finished
         if after[:2] != before[:2] or digests[file.name].size != before[0]:
@@ -122,31 +121,12 @@ def _link_or_rename(
         os.rename(source, staged)
 
 
-def copy_file(source: Path, staged: Path, size: int, progress: ProgressFn | None) -> Digests:
-    if size > SMALL_FILE:
-        return copy_and_hash(source, staged, progress)
-    return copy_small(source, staged, progress)
-
-
 def hash_staged(staged: Path, size: int, progress: ProgressFn | None) -> Digests:
     """A small file's digests from one read on this thread (hash_file's SHA-256
     thread costs more than hashing a few kilobytes)."""
     if size > SMALL_FILE:
         return hash_file(staged, progress)
     return _digests(_read(staged), progress)
-
-
-def copy_small(source: Path, staged: Path, progress: ProgressFn | None) -> Digests:
-    """One read, both hashes, one write; no fsync (the batch's flush makes it durable)."""
-    data = _read(source)
-    out = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(out, view) :]
-    finally:
-        os.close(out)
-    return _digests(data, progress)
 
 
 def _read(path: Path) -> bytes:

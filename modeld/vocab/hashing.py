@@ -27,6 +27,9 @@ from modeld.vocab.writeback import SYNC_FILE_RANGE, SyncFileRange, Writeback
 
 CHUNK = 1024 * 1024  # measured: 1 MiB copies a little faster than 4-16 MiB, hashes the same
 BUFFERS = 8  # chunks in flight between the reader, SHA-256 and the writer
+# Files up to this size are read whole and hashed on the calling thread: for a
+# few kilobytes, starting the SHA-256 and writer threads costs more than the hashing.
+SMALL_FILE = CHUNK
 
 ProgressFn = Callable[[int], None]
 """Called with the number of bytes just processed."""
@@ -173,6 +176,33 @@ def _pump(src_fd: int, writer: _Writer | None, progress: ProgressFn | None) -> D
     return Digests(sha256=sha.hexdigest(), blake3=blake.hexdigest(), size=size)
 
 
+def _read_small(fd: int) -> bytes | None:
+    """The whole of `fd` when it is a small file, else None (nothing read).
+    Reads to the end, so a file that grew since its size was taken shows its real size."""
+    if os.fstat(fd).st_size > SMALL_FILE:
+        return None
+    chunks = []
+    while chunk := os.read(fd, SMALL_FILE + 1):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _digests(data: bytes, progress: ProgressFn | None) -> Digests:
+    if progress is not None:
+        progress(len(data))
+    return Digests(
+        sha256=hashlib.sha256(data).hexdigest(),
+        blake3=blake3.blake3(data).hexdigest(),
+        size=len(data),
+    )
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def hash_file(path: Path, progress: ProgressFn | None = None) -> Digests:
     """Both digests of `path`, reading it once."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -191,13 +221,17 @@ def copy_and_hash(
     progress: ProgressFn | None = None,
     *,
     sync_file_range: SyncFileRange | None = SYNC_FILE_RANGE,
+    fsync: bool = True,
 ) -> Digests:
     """Copy `src` to the new file `dst`, hashing the bytes as they pass; fsync before return.
 
     `dst` must not exist. On any error `dst` is removed and the error re-raised,
     so nothing partial is left behind. The writes start their own writeback as
     they go (see writeback.py); `sync_file_range=None` is the path of systems
-    without it, where the final fsync does all the writing.
+    without it, where the final fsync does all the writing. `fsync=False` is for
+    a caller whose own later flush makes the copy durable (ingest's staging:
+    one flush per batch, in commit.py), so the file is not flushed twice.
+    A small file is read once, hashed and written on this thread.
     """
     src_fd = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
@@ -206,10 +240,16 @@ def copy_and_hash(
         os.close(src_fd)
         raise
     try:
-        _advise(src_fd, "POSIX_FADV_SEQUENTIAL")
-        writer = _Writer(dst_fd, Writeback(dst_fd, sync_file_range=sync_file_range))
-        digests = _pump(src_fd, writer, progress)
-        os.fsync(dst_fd)
+        data = _read_small(src_fd)
+        if data is not None:
+            _write_all(dst_fd, data)
+            digests = _digests(data, progress)
+        else:
+            _advise(src_fd, "POSIX_FADV_SEQUENTIAL")
+            writer = _Writer(dst_fd, Writeback(dst_fd, sync_file_range=sync_file_range))
+            digests = _pump(src_fd, writer, progress)
+        if fsync:
+            os.fsync(dst_fd)
     except BaseException:
         os.close(dst_fd)
         dst_fd = -1

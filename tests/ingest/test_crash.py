@@ -63,10 +63,10 @@ CHILD = textwrap.dedent(
         os.unlink = die  # the first unlink is the source's, once its copy is in place
     elif point == "mid-copy":
         original = stage.copy_and_hash
-        def copy_and_die(src, staged, progress):
+        def copy_and_die(src, staged, progress, **options):
             def on_chunk(count):
                 die()
-            return original(src, staged, on_chunk)
+            return original(src, staged, on_chunk, **options)
         stage.copy_and_hash = copy_and_die
     elif point == "before-place":
         commit.encode_json = die  # the metadata.json written into staging

@@ -7,7 +7,7 @@ import blake3
 import pytest
 
 from modeld.vocab import writeback
-from modeld.vocab.hashing import BUFFERS, CHUNK, copy_and_hash, hash_file
+from modeld.vocab.hashing import BUFFERS, CHUNK, SMALL_FILE, copy_and_hash, hash_file
 from modeld.vocab.writeback import LAG, SYNC_FILE_RANGE, SYNC_FILE_RANGE_WAIT_AFTER
 
 
@@ -110,3 +110,28 @@ def test_a_write_error_during_writeback_fails_the_copy_and_leaves_nothing(tmp_pa
     assert raised.value.errno == errno.EIO
     assert waits == [0]
     assert not target.exists()
+
+
+@pytest.mark.parametrize("size", [0, 4095, SMALL_FILE, SMALL_FILE + 1, CHUNK * 3 + 17])
+def test_a_copy_left_to_the_callers_flush_is_whole_and_not_fsynced(tmp_path, monkeypatch, size):
+    # staging's copies: the batch's one flush (ingest/commit.py) makes them durable
+    synced = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    data = os.urandom(size)
+    source, target = tmp_path / "src", tmp_path / "dst"
+    source.write_bytes(data)
+    seen = []
+    digests = copy_and_hash(source, target, seen.append, fsync=False)
+    assert target.read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert digests.blake3 == blake3.blake3(data).hexdigest()
+    assert digests.size == size == sum(seen)
+    assert synced == []
+    copy_and_hash(source, tmp_path / "synced")
+    assert len(synced) == 1
