@@ -138,11 +138,7 @@ def model_indexed(model_id: str) -> bool:
 
 def model_id_by_content(blake3_hex: str) -> str | None:
     """The id of the model holding a file with this BLAKE3, if any (the dedupe key)."""
-    row = database.execute_sql(
-        "SELECT m.model_id FROM files f JOIN models m ON m.pk = f.model_id "
-        "WHERE f.blake3 = ? LIMIT 1",
-        (blake3_hex,),
-    ).fetchone()
+    row = _first_with_content("m.model_id", blake3_hex)
     return row[0] if row else None
 
 
@@ -159,12 +155,18 @@ def find_by_content(blake3_hex: str) -> ModelRecord | None:
 
 def find_file(blake3_hex: str) -> str | None:
     """A library file with this BLAKE3, relative to the library root."""
-    row = database.execute_sql(
-        "SELECT m.rel_path, f.rel_path FROM files f JOIN models m ON m.pk = f.model_id "
+    row = _first_with_content("m.rel_path, f.rel_path", blake3_hex)
+    return f"{from_db(row[0])}/{from_db(row[1])}" if row else None
+
+
+def _first_with_content(columns: str, blake3_hex: str) -> tuple[Any, ...] | None:
+    """`columns` (of files f and models m) of the first file with this BLAKE3, in plain SQL."""
+    row: tuple[Any, ...] | None = database.execute_sql(
+        f"SELECT {columns} FROM files f JOIN models m ON m.pk = f.model_id "
         "WHERE f.blake3 = ? LIMIT 1",
         (blake3_hex,),
     ).fetchone()
-    return f"{from_db(row[0])}/{from_db(row[1])}" if row else None
+    return row
 
 
 def models_with_file_stem(stem: str) -> list[tuple[ModelRecord, str]]:
