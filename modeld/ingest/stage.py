@@ -13,7 +13,6 @@ folder that no entry names, which `recover` sweeps (journal.sweep_staging).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -33,8 +32,6 @@ from modeld.vocab.hashing import Digests, ProgressFn, copy_and_hash, hash_file
 from modeld.vocab.naming import display_name, safe_relative_names
 
 ID_LENGTH = 16
-# Files up to this size are hashed with one read on the staging thread.
-SMALL_FILE = 1024 * 1024
 
 
 class StageError(IngestError):
@@ -93,7 +90,7 @@ def stage_files(
         record.sources[source] = before
         if source in linked:
             _link_or_rename(file.path, staged, record, journal)
-            digests[file.name] = hash_staged(staged, before[0], progress)
+            digests[file.name] = hash_file(staged, progress)
             after = journal_ops.stat_key(staged)
         else:
             # no fsync of its own: the batch's flush in commit.py makes it durable
@@ -119,35 +116,6 @@ def _link_or_rename(
         record.renamed.append(pair)
         journal.write_unit(record)
         os.rename(source, staged)
-
-
-def hash_staged(staged: Path, size: int, progress: ProgressFn | None) -> Digests:
-    """A small file's digests from one read on this thread (hash_file's SHA-256
-    thread costs more than hashing a few kilobytes)."""
-    if size > SMALL_FILE:
-        return hash_file(staged, progress)
-    return _digests(_read(staged), progress)
-
-
-def _read(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        chunks = []
-        while chunk := os.read(fd, SMALL_FILE + 1):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
-
-
-def _digests(data: bytes, progress: ProgressFn | None) -> Digests:
-    if progress is not None:
-        progress(len(data))
-    return Digests(
-        sha256=hashlib.sha256(data).hexdigest(),
-        blake3=blake3.blake3(data).hexdigest(),
-        size=len(data),
-    )
 
 
 def describe(unit: ImportUnit, sniffed: Sniffed, digests: dict[str, Digests]) -> ModelMeta:

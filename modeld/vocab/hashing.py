@@ -204,9 +204,12 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def hash_file(path: Path, progress: ProgressFn | None = None) -> Digests:
-    """Both digests of `path`, reading it once."""
+    """Both digests of `path`, reading it once (a small file on this thread)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
+        data = _read_small(fd)
+        if data is not None:
+            return _digests(data, progress)
         _advise(fd, "POSIX_FADV_SEQUENTIAL")
         return _pump(fd, None, progress)
     finally:
