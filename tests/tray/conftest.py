@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.tray.world import World
-from tests.tray.xserver import xserver  # noqa: F401  (a fixture)
+from tests.tray.xserver import bare_display, xserver  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from modeld.tray.backend import (
     import_pystray,
     one_line,
 )
-from tests.tray.xserver import start_xvfb
 
 
 def test_no_display_variables_means_no_tray(monkeypatch):
@@ -37,24 +35,19 @@ def test_the_dummy_backend_is_refused_even_with_a_display(monkeypatch):
 
 
 @pytest.mark.x11
-def test_the_backend_is_named_after_pystrays_module(tmp_path: Path):
+def test_the_backend_is_named_after_pystrays_module(bare_display: str):
     # in a process of its own: pystray keeps the backend it was first imported with
-    xvfb, display = start_xvfb(tmp_path)
     code = (
         "from modeld.tray.backend import backend_name, import_pystray\n"
         "print(backend_name(import_pystray()))\n"
     )
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            env={**os.environ, "DISPLAY": display, "PYSTRAY_BACKEND": "xorg"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        xvfb.terminate()
-        xvfb.wait()
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "DISPLAY": bare_display, "PYSTRAY_BACKEND": "xorg"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (result.returncode, result.stdout) == (0, "xorg\n"), result.stderr
 
 

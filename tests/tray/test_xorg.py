@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -33,7 +32,6 @@ from tests.tray.xserver import (
     popup_menus,
     press,
     shown_state,
-    start_xvfb,
     wait_until,
 )
 
@@ -184,23 +182,18 @@ def test_the_tray_icon_follows_the_daemon(xserver: XServer, world: World, tray):
     world.cli("status")
 
 
-def test_tray_exits_with_one_line_when_no_system_tray_appears(world: World, tmp_path: Path):
-    xvfb, display = start_xvfb(tmp_path)  # an X server, but no panel with a tray
-    try:
-        env = {**os.environ, "DISPLAY": display, "PYSTRAY_BACKEND": "xorg"}
-        result = subprocess.run(
-            world.modeld("tray", "--wait", "0.5"),
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        xvfb.terminate()
-        xvfb.wait()
+def test_tray_exits_with_one_line_when_no_system_tray_appears(world: World, bare_display: str):
+    env = {**os.environ, "DISPLAY": bare_display, "PYSTRAY_BACKEND": "xorg"}
+    result = subprocess.run(
+        world.modeld("tray", "--wait", "0.5"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"modeld: no system tray on display {display} after 0.5 s "
+        f"modeld: no system tray on display {bare_display} after 0.5 s "
         "(start a panel with a notification area, or use a desktop that has one)"
     ]
 
@@ -212,16 +205,11 @@ def test_waiting_for_a_tray_ends_when_one_is_there(xserver: XServer, monkeypatch
     assert xorg.wait_for_tray(0) is None
 
 
-def test_waiting_for_a_tray_gives_up_with_the_display_named(tmp_path: Path, monkeypatch):
-    xvfb, display = start_xvfb(tmp_path)  # an X server, but no panel with a tray
-    monkeypatch.setenv("DISPLAY", display)
-    try:
-        with pytest.raises(TrayUnavailable) as gave_up:
-            xorg.wait_for_tray(0.3)
-    finally:
-        xvfb.terminate()
-        xvfb.wait()
-    assert str(gave_up.value).startswith(f"no system tray on display {display} after 0.3 s")
+def test_waiting_for_a_tray_gives_up_with_the_display_named(bare_display: str, monkeypatch):
+    monkeypatch.setenv("DISPLAY", bare_display)
+    with pytest.raises(TrayUnavailable) as gave_up:
+        xorg.wait_for_tray(0.3)
+    assert str(gave_up.value).startswith(f"no system tray on display {bare_display} after 0.3 s")
 
 
 def test_modeld_run_starts_the_tray_where_a_display_exists(xserver: XServer, world: World):

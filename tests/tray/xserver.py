@@ -85,6 +85,17 @@ def start_xvfb(log_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 @pytest.fixture
+def bare_display(tmp_path: Path) -> Iterator[str]:
+    """Xvfb alone: an X display with no panel, so no system tray."""
+    xvfb, display = start_xvfb(tmp_path)
+    try:
+        yield display
+    finally:
+        xvfb.terminate()
+        xvfb.wait()
+
+
+@pytest.fixture
 def xserver(tmp_path: Path) -> Iterator[XServer]:
     """Xvfb plus trayer, a small XEmbed system tray, docked at the top left."""
     trayer = require("trayer", "trayer")
